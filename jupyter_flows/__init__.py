@@ -1,0 +1,76 @@
+"""jupyter-flows: turn notebook cells and Python functions into scheduled, distributed flows.
+
+The public API lives here; importing it stays light (no dask, IPython or web framework is
+imported until something that needs it runs).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    "Constant": "jupyter_flows.core.task",
+    "DaskExecutor": "jupyter_flows.executors.dask",
+    "DirectoryCacheStore": "jupyter_flows.engine.cache",
+    "FAIL": "jupyter_flows.signals",
+    "Flow": "jupyter_flows.core.flow",
+    "LocalDaskExecutor": "jupyter_flows.executors.local_dask",
+    "LocalExecutor": "jupyter_flows.executors.local",
+    "Parameter": "jupyter_flows.core.parameter",
+    "RETRY": "jupyter_flows.signals",
+    "Result": "jupyter_flows.engine.results",
+    "RunObserver": "jupyter_flows.engine.observers",
+    "SKIP": "jupyter_flows.signals",
+    "SUCCESS": "jupyter_flows.signals",
+    "Task": "jupyter_flows.core.task",
+    "case": "jupyter_flows.core.control_flow",
+    "flatten": "jupyter_flows.core.edges",
+    "get_logger": "jupyter_flows.engine.context",
+    "get_run_context": "jupyter_flows.engine.context",
+    "merge": "jupyter_flows.core.control_flow",
+    "task": "jupyter_flows.core.task",
+    "unmapped": "jupyter_flows.core.edges",
+}
+_MODULES = {
+    "cache_validators": "jupyter_flows.engine.cache_validators",
+    "states": "jupyter_flows.engine.states",
+    "triggers": "jupyter_flows.core.triggers",
+}
+
+__all__ = sorted([*_EXPORTS, *_MODULES, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name]), name)
+    elif name in _MODULES:
+        value = import_module(_MODULES[name])
+    else:
+        raise AttributeError(f"module 'jupyter_flows' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:
+    from jupyter_flows.core import triggers
+    from jupyter_flows.core.control_flow import case, merge
+    from jupyter_flows.core.edges import flatten, unmapped
+    from jupyter_flows.core.flow import Flow
+    from jupyter_flows.core.parameter import Parameter
+    from jupyter_flows.core.task import Constant, Task, task
+    from jupyter_flows.engine import cache_validators, states
+    from jupyter_flows.engine.cache import DirectoryCacheStore
+    from jupyter_flows.engine.context import get_logger, get_run_context
+    from jupyter_flows.engine.observers import RunObserver
+    from jupyter_flows.engine.results import Result
+    from jupyter_flows.executors.dask import DaskExecutor
+    from jupyter_flows.executors.local import LocalExecutor
+    from jupyter_flows.executors.local_dask import LocalDaskExecutor
+    from jupyter_flows.signals import FAIL, RETRY, SKIP, SUCCESS

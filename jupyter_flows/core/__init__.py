@@ -1,0 +1,1 @@
+"""The graph layer: tasks, flows, parameters, edges and triggers. Pure Python, no I/O."""

@@ -1,0 +1,47 @@
+"""Edges between tasks, and the markers that change how an argument is mapped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jupyter_flows.core.task import Task
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """``upstream`` runs before ``downstream``; with a ``key`` its result is that argument.
+
+    ``mapped`` makes the downstream task run once per element of the upstream result;
+    ``flattened`` first concatenates a list of lists into one list.
+    """
+
+    upstream: Task
+    downstream: Task
+    key: str | None = None
+    mapped: bool = False
+    flattened: bool = False
+
+    def __repr__(self) -> str:
+        arrow = " -[map]-> " if self.mapped else " -> "
+        key = f" ({self.key})" if self.key else ""
+        return f"<Edge {self.upstream.slug}{arrow}{self.downstream.slug}{key}>"
+
+
+class unmapped:  # noqa: N801 - the lowercase name is the public API, as in Prefect
+    """Pass this argument whole to every mapped child instead of mapping over it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+class flatten:  # noqa: N801 - the lowercase name is the public API, as in Prefect
+    """Concatenate an upstream list of lists into one list before mapping over it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value

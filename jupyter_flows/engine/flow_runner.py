@@ -1,0 +1,384 @@
+"""The flow runner: turns a flow into stages of task-run calls for an executor.
+
+The driver walks the tasks in topological order and puts every task whose shape is known
+into the current *stage*, which the executor runs as one batch (one dask graph): data moves
+between workers, never through the driver. A mapped task's width is known in the driver
+when it maps over a constant, a parameter or an expanded map; otherwise the stage also
+computes the upstream's length (a tiny call), and the mapped task and everything downstream
+of it wait for the next stage. Child ``i`` of a map over an expanded map depends only on
+child ``i`` upstream, so chains of maps run depth-first.
+
+At the end, one gather brings back each task's final state; the flow's state follows from
+its reference tasks.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from jupyter_flows.core.edges import Edge
+from jupyter_flows.core.flow import Flow
+from jupyter_flows.core.parameter import Parameter
+from jupyter_flows.core.task import Constant, Task
+from jupyter_flows.engine.cache import CacheStore, default_cache_store
+from jupyter_flows.engine.logs import ensure_default_handler
+from jupyter_flows.engine.observers import ObserverHub, RunObserver
+from jupyter_flows.engine.results import Result
+from jupyter_flows.engine.states import (
+    Crashed,
+    Failed,
+    Paused,
+    Running,
+    State,
+    Success,
+)
+from jupyter_flows.engine.task_runner import TaskRunner, flattened_widths, map_width
+from jupyter_flows.errors import ParameterError, ResultError
+from jupyter_flows.executors.base import Call, ExecutionError, Ref, Session, executor_from_config
+
+_log = logging.getLogger("jupyter_flows.flow_runner")
+
+
+def resolve_parameters(flow: Flow, given: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The parameter values of a run; a missing required or unknown name raises ParameterError."""
+    given = dict(given or {})
+    params = {p.name: p for p in flow.parameters()}
+    unknown = sorted(set(given) - set(params))
+    if unknown:
+        raise ParameterError(
+            f"flow {flow.name!r} has no parameter {', '.join(map(repr, unknown))};"
+            f" its parameters are: {', '.join(params) or 'none'}"
+        )
+    missing = [name for name, p in params.items() if p.required and name not in given]
+    if missing:
+        raise ParameterError(
+            f"flow {flow.name!r} needs a value for required parameter"
+            f" {', '.join(map(repr, missing))}: flow.run(parameters={{{missing[0]!r}: ...}})"
+        )
+    return {name: given.get(name, p.default) for name, p in params.items()}
+
+
+def _given(state: State) -> State:
+    return state
+
+
+def _key(slug: str, run_id: str, index: int | None = None) -> str:
+    return f"{slug}-{run_id}" if index is None else f"{slug}-{run_id}-{index}"
+
+
+class _Planner:
+    """Builds and submits the stages of one flow run."""
+
+    def __init__(self, flow: Flow, order: list[Task], parameters: dict[str, Any],
+                 session: Session, run_id: str, task_states: Mapping[Task, State],
+                 resume: set[Task], cache_store: CacheStore) -> None:
+        self.flow = flow
+        self.order = order
+        self.parameters = parameters
+        self.session = session
+        self.run_id = run_id
+        self.seeded = task_states
+        self.resume = resume
+        self.cache_store = cache_store
+        self.handle: dict[Task, str] = {}
+        self.children: dict[Task, list[str]] = {}
+        self.widths: dict[tuple[Task, Edge], Any] = {}
+
+    # ------------------------------------------------------------------ stages
+    def run(self) -> dict[Task, State]:
+        remaining = self.order
+        while remaining:
+            calls: list[Call] = []
+            width_calls: list[tuple[Task, Edge, str]] = []
+            deferred: list[Task] = []
+            waiting: set[Task] = set()
+            for task in remaining:
+                edges = self.flow._upstream[task]
+                if any(e.upstream in waiting for e in edges):
+                    deferred.append(task)
+                    waiting.add(task)
+                elif not self._plan(task, edges, calls, width_calls):
+                    deferred.append(task)
+                    waiting.add(task)
+            self.session.submit(calls)
+            if width_calls:
+                values = self.session.gather([key for _, _, key in width_calls])
+                for (task, edge, _), value in zip(width_calls, values):
+                    self.widths[(task, edge)] = None if isinstance(value, ExecutionError) else value
+            if len(deferred) == len(remaining):  # pragma: no cover - a planner bug, not user error
+                raise RuntimeError(f"flow runner made no progress on {deferred}")
+            remaining = deferred
+        tasks = list(self.handle)
+        states = self.session.gather([self.handle[t] for t in tasks])
+        return {t: self._final(s) for t, s in zip(tasks, states)}
+
+    @staticmethod
+    def _final(value: Any) -> State:
+        if isinstance(value, ExecutionError):
+            exc = value.exception
+            return Crashed(f"the executor lost this task run: {type(exc).__name__}: {exc}",
+                           result=exc)
+        return value
+
+    # -------------------------------------------------------------- one task
+    def _runner(self, task: Task, edges: Sequence[Edge], map_failure: str | None = None,
+                mapped: bool = False) -> TaskRunner:
+        cached = None
+        if task.cache_for is not None:
+            base = task.cache_key or f"{self.flow.name}/{task.slug}"
+            if mapped:
+                cached = _ChildCache(self.cache_store, base)
+            else:
+                state = self.cache_store.get(base)
+                cached = {None: state} if state is not None else None
+        return TaskRunner(
+            task, edges, self.flow.constants.get(task, {}), flow_name=self.flow.name,
+            flow_run_id=self.run_id, parameters=self.parameters,
+            result=self._result_location(task), sink=self.session.sink,
+            resumed=task in self.resume, cached=cached,  # type: ignore[arg-type]
+            portable=self.session.portable, map_failure=map_failure,
+        )
+
+    def _result_location(self, task: Task) -> Result | None:
+        if task.result is not None:
+            return task.result  # type: ignore[no-any-return]
+        if task.checkpoint or task.target is not None:
+            if self.flow.result is None:
+                raise ResultError(
+                    f"task {task.slug!r} checkpoints its result but neither it nor flow"
+                    f" {self.flow.name!r} has a result location: pass result=Result(DIR_OR_URL)"
+                )
+            return self.flow.result  # type: ignore[no-any-return]
+        return None
+
+    def _plan(self, task: Task, edges: list[Edge], calls: list[Call],
+              width_calls: list[tuple[Task, Edge, str]]) -> bool:
+        """Add the calls of ``task`` to the stage; False if it must wait for widths."""
+        slug = task.slug or task.name
+        seeded = self.seeded.get(task)
+        if seeded is not None and seeded.is_finished():
+            key = _key(slug, self.run_id)
+            self.handle[task] = key
+            if seeded.map_states is not None:
+                self.children[task] = [_key(slug, self.run_id, i)
+                                       for i in range(len(seeded.map_states))]
+            calls.append(Call(key, _given, (seeded,)))
+            return True
+        upstream_refs = tuple(Ref(self.handle[e.upstream]) for e in edges)
+        mapped_edges = [e for e in edges if e.mapped]
+        if not mapped_edges:
+            key = _key(slug, self.run_id)
+            self.handle[task] = key
+            calls.append(Call(key, self._runner(task, edges), (None, None, *upstream_refs),
+                              (slug, None)))
+            return True
+        return self._plan_map(task, slug, edges, mapped_edges, calls, width_calls)
+
+    def _plan_map(self, task: Task, slug: str, edges: list[Edge], mapped_edges: list[Edge],
+                  calls: list[Call], width_calls: list[tuple[Task, Edge, str]]) -> bool:
+        # How each mapped edge feeds child i: ("child", keys) | ("pick", [picks]).
+        feeds: dict[Edge, tuple[str, list[Any]]] = {}
+        widths: list[int] = []
+        pending = False
+        failure: str | None = None
+        for edge in mapped_edges:
+            up = edge.upstream
+            if (task, edge) in self.widths:
+                known = self.widths[(task, edge)]
+                if known is None:
+                    failure = f"cannot map over {up.slug!r}: its result is not a sequence"
+                    continue
+                if edge.flattened:
+                    picks = [(i, k) for i, n in enumerate(known) for k in range(n)]
+                else:
+                    picks = list(range(known))
+                feeds[edge] = ("pick", picks)
+                widths.append(len(picks))
+                continue
+            if not edge.flattened and up in self.children:
+                feeds[edge] = ("child", self.children[up])
+                widths.append(len(self.children[up]))
+                continue
+            value, is_known = self._driver_value(up)
+            if is_known:
+                try:
+                    picks = ([(i, k) for i, inner in enumerate(value) for k in range(len(inner))]
+                             if edge.flattened else list(range(len(value))))
+                except TypeError:
+                    failure = (f"cannot map over {up.slug!r}: a {type(value).__name__}"
+                               f" is not a sequence")
+                    continue
+                feeds[edge] = ("pick", picks)
+                widths.append(len(picks))
+                continue
+            width_key = f"width:{slug}:{len(width_calls)}-{self.run_id}"
+            fn = flattened_widths if edge.flattened else map_width
+            calls.append(Call(width_key, fn, (Ref(self.handle[up]),)))
+            width_calls.append((task, edge, width_key))
+            pending = True
+        if pending:
+            return False
+        key = _key(slug, self.run_id)
+        self.handle[task] = key
+        whole = tuple(Ref(self.handle[e.upstream]) for e in edges)
+        if failure is not None:
+            calls.append(Call(key, self._runner(task, edges, map_failure=failure),
+                              (None, None, *whole), (slug, None)))
+            return True
+        width = min(widths)
+        runner = self._runner(task, edges, mapped=True)
+        child_keys = [_key(slug, self.run_id, i) for i in range(width)]
+        for i, child_key in enumerate(child_keys):
+            args: list[Any] = []
+            picks: list[Any] = []
+            for edge, ref in zip(edges, whole):
+                feed = feeds.get(edge)
+                if feed is None:
+                    args.append(ref)
+                    picks.append(None)
+                elif feed[0] == "child":
+                    args.append(Ref(feed[1][i]))
+                    picks.append(None)
+                else:
+                    args.append(ref)
+                    picks.append(feed[1][i])
+            has_picks = any(p is not None for p in picks)
+            calls.append(Call(child_key, runner, (i, tuple(picks) if has_picks else None, *args),
+                              (slug, i)))
+        self.children[task] = child_keys
+        calls.append(Call(key, runner.collect, tuple(Ref(k) for k in child_keys), (slug, None)))
+        return True
+
+    def _driver_value(self, task: Task) -> tuple[Any, bool]:
+        """A task's result if the driver knows it without running anything."""
+        if isinstance(task, Constant):
+            return task.value, True
+        if isinstance(task, Parameter):
+            return self.parameters[task.name], True
+        return None, False
+
+
+class _ChildCache:
+    """Looks up the cached state of map child ``i`` lazily, on the worker that needs it."""
+
+    def __init__(self, store: CacheStore, base: str) -> None:
+        self.entries: dict[int, State] = {}
+        i = 0
+        while (state := store.get(f"{base}[{i}]")) is not None:
+            self.entries[i] = state
+            i += 1
+
+    def get(self, index: int | None) -> State | None:
+        return self.entries.get(index) if index is not None else None
+
+
+def _flow_state(flow: Flow, task_states: dict[Task, State], duration: float) -> State:
+    paused = [t.slug for t, s in task_states.items() if s.is_paused()]
+    if paused:
+        state: State = Paused(
+            f"waiting for approval of {', '.join(paused)}: run again with"
+            f" task_states=state.result, resume=[...]"
+        )
+    else:
+        failed = []
+        for task in flow.reference_tasks():
+            s = task_states.get(task)
+            if s is None:
+                continue
+            if s.is_failed() or any(c.is_failed() for c in s.map_states or ()):
+                failed.append(task.slug)
+        if failed:
+            state = Failed(f"some reference tasks failed: {', '.join(map(str, failed))}")
+        else:
+            state = Success("all reference tasks succeeded")
+    state.result = task_states
+    state.context = {"duration": duration}
+    return state
+
+
+def _auto_progress() -> bool:
+    return bool(getattr(sys.stderr, "isatty", lambda: False)()) and "ipykernel" not in sys.modules
+
+
+def run_flow(
+    flow: Flow,
+    parameters: Mapping[str, Any] | None = None,
+    executor: Any = None,
+    *,
+    observers: Iterable[RunObserver] = (),
+    progress: bool | None = None,
+    task_states: Mapping[Task, State] | None = None,
+    resume: Iterable[Task | str] = (),
+    cache_store: CacheStore | None = None,
+    flow_run_id: str | None = None,
+) -> State:
+    """Run ``flow`` in this process and return its state; ``state.result[task]`` is each
+    task's state.
+
+    ``executor`` is an Executor, a config dict/JSON, or a type name; default: the flow's,
+    else LocalExecutor. ``task_states`` seeds finished states from an earlier run (those
+    tasks do not run again) and ``resume`` approves ``manual_only`` tasks by task or slug.
+    Definition errors (cycles, parameters, executor configs) raise before anything runs.
+    """
+    order = flow.sorted_tasks()
+    params = resolve_parameters(flow, parameters)
+    chosen = executor_from_config(executor if executor is not None else flow.executor)
+    run_id = flow_run_id or uuid.uuid4().hex[:12]
+    resumed = {flow.task_by_slug(r) if isinstance(r, str) else r for r in resume}
+    observer_list = list(observers)
+    if progress or (progress is None and _auto_progress()):
+        from jupyter_flows.engine.progress import RichProgress
+
+        observer_list.append(RichProgress())
+    hub = ObserverHub(flow, observer_list) if observer_list else None
+    ensure_default_handler()
+
+    started = time.perf_counter()
+    state: State = Running(f"running with {chosen.describe()}")
+    _flow_handlers(flow, None, state)
+    if hub is not None:
+        hub.run_started(flow, params, run_id)
+    _log.info("flow run %r of %r: started with %s", run_id, flow.name, chosen.describe())
+    with chosen.start(hub.task_event if hub is not None else None) as session:
+        planner = _Planner(flow, order, params, session, run_id, task_states or {}, resumed,
+                           cache_store or default_cache_store)
+        states = planner.run()
+    _remember_cacheable(flow, states, cache_store or default_cache_store)
+    final = _flow_state(flow, states, time.perf_counter() - started)
+    final.context = {**(final.context or {}), "flow_run_id": run_id}
+    final = _flow_handlers(flow, state, final)
+    log = _log.error if final.is_failed() else _log.info
+    log("flow run %r of %r: %s (%s)", run_id, flow.name, final.name, final.message)
+    if hub is not None:
+        hub.run_finished(flow, final)
+    return final
+
+
+def _flow_handlers(flow: Flow, old: State | None, new: State) -> State:
+    for handler in flow.state_handlers:
+        replaced = handler(flow, old, new)
+        if replaced is not None:
+            new = replaced
+    return new
+
+
+def _remember_cacheable(flow: Flow, states: dict[Task, State], store: CacheStore) -> None:
+    for task, state in states.items():
+        if task.cache_for is None:
+            continue
+        base = task.cache_key or f"{flow.name}/{task.slug}"
+        if state.map_states is not None:
+            for i, child in enumerate(state.map_states):
+                if _fresh(child):
+                    store.put(f"{base}[{i}]", child)
+        elif _fresh(state):
+            store.put(base, state)
+
+
+def _fresh(state: State) -> bool:
+    return isinstance(state, Success) and not state.is_cached() and bool(state.cached_inputs)

@@ -1,0 +1,357 @@
+"""The task runner: one run of one task (or of one map child), on whatever worker it lands.
+
+A run moves through these states; each move calls the task's state handlers and the
+event sink (observers on the driver):
+
+    (upstream not finished)      -> Pending      the run waits; nothing is executed
+    (an upstream skipped)        -> Skipped      unless skip_on_upstream_skip=False
+    (trigger False / raises)     -> TriggerFailed
+    (manual_only, not resumed)   -> Paused
+    (target exists / cache hit)  -> Cached
+    Running -> Success | Failed | TimedOut | Skipped
+    Failed/TimedOut with retries left, or RETRY -> Retrying -> (retry_delay) -> Running ...
+
+The runner never raises for user errors: they become ``Failed`` states carrying the
+exception and its traceback without engine frames.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import os
+import pickle
+import threading
+import time
+import traceback as tb_module
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from jupyter_flows.core.edges import Edge
+from jupyter_flows.core.parameter import Parameter
+from jupyter_flows.core.task import Task
+from jupyter_flows.engine import cache_validators
+from jupyter_flows.engine.context import RunContext, reset_run_context, set_run_context
+from jupyter_flows.engine.logs import start_capture, stop_capture, task_logger
+from jupyter_flows.engine.results import Result, location_values, render_location
+from jupyter_flows.engine.states import (
+    Cached,
+    Failed,
+    Mapped,
+    Paused,
+    Pending,
+    Retrying,
+    Running,
+    Skipped,
+    State,
+    Success,
+    TimedOut,
+    TriggerFailed,
+)
+from jupyter_flows.errors import ResultError
+from jupyter_flows.signals import FAIL, PAUSE, RETRY, SKIP, SUCCESS, Signal
+
+EventSink = Callable[[str, "int | None", State], None]
+"""``sink(task_slug, map_index, state)``: delivers a state change to the driver's observers."""
+
+_ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_log = logging.getLogger("jupyter_flows.engine")
+
+Pick = "int | tuple[int, int] | None"
+
+
+class TaskTimeoutError(TimeoutError):
+    pass
+
+
+def user_traceback(exc: BaseException) -> str:
+    """The exception's traceback text, starting at the first frame outside jupyter-flows."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_ENGINE_DIR):
+        tb = tb.tb_next
+    exc.__traceback__ = tb
+    return "".join(tb_module.format_exception(type(exc), exc, tb))
+
+
+def _call_with_timeout(fn: Callable[..., Any], inputs: dict[str, Any], timeout: float) -> Any:
+    """Run ``fn`` in a helper thread and stop waiting after ``timeout`` seconds.
+
+    Python cannot kill a thread: a hung function keeps its (daemon) thread until it returns,
+    but the run moves on, as on every executor.
+    """
+    box: list[Any] = []
+    ctx = contextvars.copy_context()
+
+    def target() -> None:
+        try:
+            box.append((True, ctx.run(fn, **inputs)))
+        except BaseException as exc:
+            box.append((False, exc))
+
+    thread = threading.Thread(target=target, name="jupyter-flows-timeout", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if not box:
+        raise TaskTimeoutError(f"timed out after {timeout:g} s")
+    ok, value = box[0]
+    if ok:
+        return value
+    raise value
+
+
+def element_state(state: State, pick: Any) -> State:
+    """The state of one element of a successful upstream result (for a map child)."""
+    if pick is None:
+        return state
+    result = state.result
+    value = result[pick[0]][pick[1]] if isinstance(pick, (tuple, list)) else result[pick]
+    new = object.__new__(Success if state.is_mapped() else type(state))
+    for slot in State.__slots__:
+        setattr(new, slot, getattr(state, slot))
+    new.result = value
+    new.map_states = None
+    return new
+
+
+def _flat_states(states: Sequence[State]) -> list[State]:
+    flat: list[State] = []
+    for s in states:
+        if s.map_states is not None:
+            flat.extend(s.map_states)
+        else:
+            flat.append(s)
+    return flat
+
+
+class TaskRunner:
+    """Runs one task of one flow run; called once per map child with that child's index."""
+
+    __slots__ = ("cached", "constants", "edges", "flow_name", "flow_run_id", "map_failure",
+                 "parameters", "portable", "result", "resumed", "sink", "task")
+
+    def __init__(self, task: Task, edges: Sequence[Edge], constants: dict[str, Any], *,
+                 flow_name: str, flow_run_id: str, parameters: dict[str, Any],
+                 result: Result | None = None, sink: EventSink | None = None,
+                 resumed: bool = False, cached: dict[int | None, State] | None = None,
+                 portable: bool = False, map_failure: str | None = None) -> None:
+        self.task = task
+        self.edges = tuple(edges)
+        self.constants = constants
+        self.flow_name = flow_name
+        self.flow_run_id = flow_run_id
+        self.parameters = parameters
+        self.result = result
+        self.sink = sink
+        self.resumed = resumed
+        self.cached = cached
+        self.portable = portable  # states must pickle (they cross processes)
+        self.map_failure = map_failure  # set when a map could not expand
+
+    # ------------------------------------------------------------------ steps
+    def _move(self, old: State | None, new: State, map_index: int | None) -> State:
+        for handler in self.task.state_handlers:
+            replaced = handler(self.task, old, new)
+            if replaced is not None:
+                new = replaced
+        if self.sink is not None:
+            self.sink(self.task.slug or self.task.name, map_index, new)
+        return new
+
+    def __call__(self, map_index: int | None, picks: Sequence[Any] | None,
+                 *upstream: State) -> State:
+        task = self.task
+        if picks is not None:
+            upstream = tuple(element_state(s, p) for s, p in zip(upstream, picks))
+        flat = _flat_states(upstream) if upstream else upstream
+        for state in flat:
+            if not state.is_finished():
+                return self._move(None, Pending("an upstream task has not finished"), map_index)
+        if task.skip_on_upstream_skip and any(s.is_skipped() for s in flat):
+            return self._move(None, Skipped("an upstream task was skipped"), map_index)
+        try:
+            ready = task.trigger(flat)
+        except PAUSE as signal:
+            if not self.resumed:
+                return self._move(None, Paused(signal.message), map_index)
+            ready = True
+        except Exception as exc:
+            return self._move(None, TriggerFailed(
+                f"trigger {_name(task.trigger)} raised {type(exc).__name__}: {exc}"), map_index)
+        if not ready:
+            names = ", ".join(f"{e.upstream.slug}={s.name}" for e, s in zip(self.edges, upstream))
+            return self._move(None, TriggerFailed(
+                f"trigger {_name(task.trigger)} was not met (upstream: {names})"), map_index)
+        if self.map_failure is not None:
+            return self._move(None, Failed(self.map_failure), map_index)
+        if isinstance(task, Parameter):
+            return self._move(None, Success(result=self.parameters.get(task.name, task.default)),
+                              map_index)
+        inputs = dict(self.constants)
+        for edge, state in zip(self.edges, upstream):
+            if edge.key is not None:
+                inputs[edge.key] = state.result
+        return self._run(inputs, map_index)
+
+    def _run(self, inputs: dict[str, Any], map_index: int | None) -> State:
+        task = self.task
+        slug = task.slug or task.name
+        run_name = self._run_name(inputs)
+        target_path = None
+        result = self.result
+        if result is not None and task.target is not None:
+            values = location_values(self.flow_name, self.flow_run_id, task.name, slug,
+                                     map_index, run_name, inputs, self.parameters)
+            try:
+                target_path = render_location(task.target, values)
+                if result.exists(target_path):
+                    state = Cached(f"read from target {result.path(target_path)}",
+                                   result=result.read(target_path))
+                    state.location = result.path(target_path)
+                    return self._move(None, state, map_index)
+            except ResultError as exc:
+                return self._move(None, Failed(str(exc), result=exc), map_index)
+        if self.cached is not None:
+            candidate = self.cached.get(map_index)
+            validator = task.cache_validator or cache_validators.duration_only
+            if candidate is not None and validator(candidate, inputs, self.parameters):
+                state = Cached("used the cached result of an earlier run", result=candidate.result)
+                state.cached_inputs = candidate.cached_inputs
+                return self._move(None, state, map_index)
+
+        logger = task_logger(self.flow_name, slug, task.name, map_index, self.flow_run_id)
+        ctx = RunContext(self.flow_name, self.flow_run_id, task.name, slug, map_index, run_name,
+                         1, self.parameters, logger)
+        previous: State | None = None
+        run_count = 0
+        while True:
+            run_count += 1
+            ctx.run_count = run_count
+            previous = self._move(previous, Running(run_count=run_count), map_index)
+            state = self._attempt(inputs, ctx)
+            state.run_count = run_count
+            retry = isinstance(state, Retrying)
+            if not retry and isinstance(state, Failed) and run_count <= task.max_retries:
+                exc = state.result
+                if isinstance(state, TimedOut) or (
+                    isinstance(exc, BaseException) and isinstance(exc, task.retry_on)
+                ):
+                    retry = True
+            if not retry:
+                break
+            delay = task.retry_delay
+            logger.warning("attempt %d failed (%s); retrying in %gs", run_count,
+                           state.message, delay)
+            previous = self._move(previous, Retrying(
+                f"attempt {run_count} failed: {state.message}; retrying in {delay:g} s",
+                run_count=run_count, timestamp=time.time() + delay), map_index)
+            if delay:
+                time.sleep(delay)
+
+        if isinstance(state, Success) and not isinstance(state, Skipped):
+            if task.cache_for is not None:
+                state.cached_inputs = cache_validators.cache_record(
+                    inputs, self.parameters, task.cache_for)
+            if result is not None and task.checkpoint is not False and (
+                task.checkpoint or task.target is not None or task.result is not None
+            ):
+                relative = target_path or (
+                    f"{self.flow_name}/{slug}/{self.flow_run_id}"
+                    f"{'' if map_index is None else f'-{map_index}'}.result")
+                try:
+                    state.location = result.write(relative, state.result)
+                except ResultError as exc:
+                    state = Failed(str(exc), result=exc)
+        if isinstance(state, Failed):
+            logger.error("%s%s", state.message, f"\n{state.traceback}" if state.traceback else "")
+        state.context = {"task_run_name": run_name} if run_name else None
+        return self._move(previous, state, map_index)
+
+    def _attempt(self, inputs: dict[str, Any], ctx: RunContext) -> State:
+        task = self.task
+        token = set_run_context(ctx)
+        capture = start_capture(ctx.logger) if task.log_stdout else None
+        try:
+            if task.timeout is None:
+                value = task.run(**inputs)
+            else:
+                value = _call_with_timeout(task.run, inputs, task.timeout)
+            return Success(result=value)
+        except TaskTimeoutError as exc:
+            return TimedOut(f"task {task.name!r} {exc}", result=exc)
+        except Signal as signal:
+            return self._signal_state(signal)
+        except Exception as exc:
+            return self._failed(exc)
+        finally:
+            if capture is not None:
+                stop_capture(capture)
+            reset_run_context(token)
+
+    def _signal_state(self, signal: Signal) -> State:
+        message = signal.message
+        if isinstance(signal, SKIP):
+            return Skipped(message or "skipped by the task", result=signal.result)
+        if isinstance(signal, SUCCESS):
+            return Success(message, result=signal.result)
+        if isinstance(signal, RETRY):
+            return Retrying(message or "the task asked to be retried")
+        if isinstance(signal, PAUSE):
+            return Paused(message)
+        if isinstance(signal, FAIL):
+            state = Failed(message or "the task failed itself", result=signal)
+            state.traceback = user_traceback(signal)
+            return state
+        return self._failed(signal)
+
+    def _failed(self, exc: BaseException) -> State:
+        text = user_traceback(exc)
+        if self.portable:
+            try:
+                pickle.dumps(exc)
+            except Exception:
+                exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+        return Failed(f"{type(exc).__name__}: {exc}", result=exc, traceback=text)
+
+    def _run_name(self, inputs: dict[str, Any]) -> str | None:
+        template = self.task.task_run_name
+        if template is None:
+            return None
+        try:
+            return template(**inputs) if callable(template) else template.format(**inputs)
+        except Exception as exc:
+            _log.warning("task %r: task_run_name %r failed: %s", self.task.name, template, exc)
+            return None
+
+    # ---------------------------------------------------------- map helpers
+    def collect(self, *children: State) -> State:
+        """The parent state of a mapped task, built from its children's states."""
+        state = Mapped(f"mapped over {len(children)} element(s)",
+                       result=[c.result for c in children])
+        state.map_states = list(children)
+        return self._move(None, state, None)
+
+
+def _name(fn: Any) -> str:
+    return getattr(fn, "__name__", repr(fn))
+
+
+def map_width(state: State) -> int | None:
+    """How many children a map over this upstream state gets, or None if it cannot map."""
+    if not state.is_successful() or state.is_skipped():
+        return None
+    if state.map_states is not None:
+        return len(state.map_states)
+    try:
+        return len(state.result)
+    except TypeError:
+        return None
+
+
+def flattened_widths(state: State) -> list[int] | None:
+    """The length of each inner list of an upstream result that is to be flattened."""
+    if not state.is_successful() or state.is_skipped():
+        return None
+    try:
+        return [len(inner) for inner in state.result]
+    except TypeError:
+        return None

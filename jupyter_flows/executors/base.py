@@ -1,0 +1,139 @@
+"""The executor contract: a JSON-able config that starts a session running batches of calls.
+
+The flow runner hands a session a *stage*: a list of ``Call(key, fn, args)`` where an
+argument may be a ``Ref`` to the key of any earlier call. A session runs them the way its
+engine does best (in order in process, as one dask graph on a local scheduler, as one graph
+sent to a distributed scheduler) and later ``gather``s the results the runner asks for.
+Data moves between calls inside the engine; only what is gathered comes back.
+
+Executor configs are pydantic models with a ``type`` discriminator, so they can be stored
+by the backend, rendered as forms, and overridden per run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from jupyter_flows.errors import ExecutorError
+
+if TYPE_CHECKING:
+    from jupyter_flows.engine.states import State
+
+EventHandler = Callable[[str, "int | None", "State"], None]
+
+
+class Ref:
+    """A reference, inside a call's arguments, to the result of the call with ``key``."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __repr__(self) -> str:
+        return f"Ref({self.key!r})"
+
+
+@dataclass(slots=True)
+class Call:
+    """One function call of a stage; ``label`` = (task slug, map index) for task runs."""
+
+    key: str
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    label: tuple[str, int | None] | None = None
+
+
+class ExecutionError:
+    """Stands in for a result whose call raised inside the executor (e.g. a worker died)."""
+
+    __slots__ = ("exception",)
+
+    def __init__(self, exception: BaseException) -> None:
+        self.exception = exception
+
+
+class Session(Protocol):
+    """A started executor, living for one flow run."""
+
+    portable: bool
+    """Whether results cross process boundaries (and so must pickle)."""
+    sink: EventHandler | None
+    """What task runners call with state changes; None if the session reports them itself."""
+
+    def submit(self, calls: Sequence[Call]) -> None: ...
+
+    def gather(self, keys: Sequence[str]) -> list[Any]: ...
+
+
+class Executor(BaseModel):
+    """Base of executor configs; ``start`` opens a session for one flow run."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: str
+
+    def start(self, on_event: EventHandler | None = None) -> AbstractContextManager[Session]:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        return type(self).__name__
+
+
+def executor_types() -> dict[str, type[Executor]]:
+    from jupyter_flows.executors.dask import DaskExecutor
+    from jupyter_flows.executors.local import LocalExecutor
+    from jupyter_flows.executors.local_dask import LocalDaskExecutor
+
+    return {"local": LocalExecutor, "local-dask": LocalDaskExecutor, "dask": DaskExecutor}
+
+
+def executor_from_config(value: Any) -> Executor:
+    """An executor from a config: an Executor, a dict or JSON text with ``type``, or a type name.
+
+    Unknown types and invalid fields raise ``ExecutorError`` naming the field.
+    """
+    if isinstance(value, Executor):
+        return value
+    if value is None:
+        from jupyter_flows.executors.local import LocalExecutor
+
+        return LocalExecutor()
+    if isinstance(value, str):
+        stripped = value.strip()
+        value = json.loads(stripped) if stripped.startswith("{") else {"type": stripped}
+    if not isinstance(value, dict):
+        raise ExecutorError(f"an executor config must be a dict, JSON or type name, got {value!r}")
+    kinds = executor_types()
+    kind = value.get("type")
+    aliases = {"LocalExecutor": "local", "LocalDaskExecutor": "local-dask",
+               "DaskExecutor": "dask", "local_dask": "local-dask"}
+    kind = aliases.get(kind, kind)
+    if kind not in kinds:
+        raise ExecutorError(
+            f"unknown executor type {value.get('type')!r}; known types: {', '.join(kinds)}"
+        )
+    try:
+        return kinds[kind].model_validate({**value, "type": kind})
+    except ValidationError as exc:
+        raise ExecutorError(validation_message(kinds[kind].__name__, exc)) from None
+
+
+def validation_message(model_name: str, exc: ValidationError) -> str:
+    """``Model.field: message`` lines from a pydantic error."""
+    lines = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or "(config)"
+        lines.append(f"{model_name}.{field}: {err['msg']}")
+    return "; ".join(lines)
+
+
+def iter_refs(args: Sequence[Any]) -> Iterator[str]:
+    for a in args:
+        if type(a) is Ref:
+            yield a.key

@@ -1,0 +1,193 @@
+"""DaskExecutor: a stage is one graph sent to a distributed scheduler; data stays on workers.
+
+The cluster is any Dask deployment: an ``address`` of a running scheduler, or a
+``cluster_class`` import path (``"distributed.LocalCluster"``, ``"dask_kubernetes.KubeCluster"``,
+``"dask_jobqueue.SLURMCluster"``) built with ``cluster_kwargs`` and optionally ``adapt``-ed.
+With neither, a temporary LocalCluster lives for the run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from jupyter_flows.errors import ExecutorError
+from jupyter_flows.executors.base import Call, EventHandler, ExecutionError, Executor
+from jupyter_flows.executors.graphs import stage_graph
+
+
+class DaskEventSink:
+    """Sends task state changes from a worker to the driver through a scheduler event topic."""
+
+    __slots__ = ("topic",)
+
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+
+    def __call__(self, slug: str, map_index: int | None, state: Any) -> None:
+        from distributed import get_worker
+
+        try:
+            worker = get_worker()
+        except ValueError:  # not on a worker (e.g. a test calling the runner directly)
+            return
+        worker.log_event(self.topic, {
+            "slug": slug, "map_index": map_index, "state": state.name,
+            "message": state.message, "timestamp": state.timestamp,
+            "run_count": state.run_count,
+        })
+
+
+class DaskSession:
+    portable = True
+
+    def __init__(self, client: Any, on_event: EventHandler | None) -> None:
+        self.client = client
+        self.futures: dict[str, Any] = {}
+        self.sink: DaskEventSink | None = None
+        self._on_event = on_event
+        if on_event is not None:
+            self.sink = DaskEventSink(f"jupyter-flows-{uuid.uuid4().hex}")
+            client.subscribe_topic(self.sink.topic, self._deliver)
+
+    def _deliver(self, event: tuple[float, dict[str, Any]]) -> None:
+        from jupyter_flows.engine.states import state_from_name
+
+        msg = event[1]
+        state = state_from_name(msg["state"], msg["message"], timestamp=msg["timestamp"],
+                                run_count=msg["run_count"])
+        if self._on_event is not None:
+            self._on_event(msg["slug"], msg["map_index"], state)
+
+    def submit(self, calls: Sequence[Call]) -> None:
+        graph = stage_graph(calls, self.futures.__getitem__)
+        keys = [c.key for c in calls]
+        futures = self.client.get(graph, keys, sync=False)
+        self.futures.update(zip(keys, futures))
+
+    def gather(self, keys: Sequence[str]) -> list[Any]:
+        from distributed import wait
+
+        futures = [self.futures[k] for k in keys]
+        wait(futures)
+        done = [f for f in futures if f.status == "finished"]
+        values = dict(zip((f.key for f in done), self.client.gather(done)))
+        return [values[f.key] if f.key in values else ExecutionError(f.exception())
+                for f in futures]
+
+    def close(self) -> None:
+        if self.sink is not None:
+            self.client.unsubscribe_topic(self.sink.topic)
+        self.futures.clear()
+
+
+def _import_path(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    module, qualname = getattr(value, "__module__", None), getattr(value, "__qualname__", None)
+    if not module or not qualname or "<locals>" in qualname:
+        raise ValueError(f"expected an import path like 'distributed.LocalCluster', got {value!r}")
+    return f"{module}.{qualname}"
+
+
+class DaskExecutor(Executor):
+    """Run tasks on a Dask cluster: an existing scheduler, or one built for the run."""
+
+    type: Literal["dask"] = "dask"
+    address: str | None = Field(None, description="scheduler address, e.g. tcp://10.0.0.5:8786")
+    cluster_class: str | None = Field(
+        None, description="import path of a cluster class, e.g. distributed.LocalCluster"
+    )
+    cluster_kwargs: dict[str, Any] | None = Field(None, description="arguments of cluster_class")
+    adapt_kwargs: dict[str, Any] | None = Field(
+        None, description="arguments of cluster.adapt(), e.g. {'minimum': 1, 'maximum': 10}"
+    )
+    client_kwargs: dict[str, Any] | None = Field(None, description="arguments of Client()")
+    debug: bool = Field(False, description="show the cluster's own logs")
+
+    @field_validator("cluster_class", mode="before")
+    @classmethod
+    def _class_to_path(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        path = _import_path(value)
+        if "." not in path or not all(part.isidentifier() for part in path.split(".")):
+            raise ValueError(f"expected an import path like 'distributed.LocalCluster', got {path!r}")
+        return path
+
+    def model_post_init(self, context: Any) -> None:
+        if self.address and self.cluster_class:
+            raise ExecutorError("DaskExecutor: give an address or a cluster_class, not both")
+
+    def describe(self) -> str:
+        if self.address:
+            return f"DaskExecutor({self.address})"
+        return f"DaskExecutor({self.cluster_class or 'temporary LocalCluster'})"
+
+    def _load_cluster_class(self) -> Any:
+        path = self.cluster_class or "distributed.LocalCluster"
+        module_name, _, attr = path.rpartition(".")
+        try:
+            return getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError) as exc:
+            raise ExecutorError(
+                f"DaskExecutor.cluster_class: cannot import {path!r} ({exc});"
+                f" is the package that provides it installed?"
+            ) from None
+
+    @contextmanager
+    def start(self, on_event: EventHandler | None = None) -> Iterator[DaskSession]:
+        from distributed import Client
+
+        client_kwargs = dict(self.client_kwargs or {})
+        client_kwargs.setdefault("set_as_default", False)
+        cluster = None
+        if self.address:
+            client_kwargs.setdefault("timeout", "10s")
+            try:
+                client = Client(self.address, **client_kwargs)
+            except OSError as exc:
+                raise ExecutorError(
+                    f"DaskExecutor: cannot reach the scheduler at {self.address}: {exc}"
+                ) from None
+        else:
+            cls = self._load_cluster_class()
+            kwargs = dict(self.cluster_kwargs or {})
+            if self.cluster_class is None:
+                kwargs.setdefault("dashboard_address", None)
+                kwargs.setdefault("host", "127.0.0.1")
+            if not self.debug and _accepts(cls, "silence_logs"):
+                kwargs.setdefault("silence_logs", logging.ERROR)
+            try:
+                cluster = cls(**kwargs)
+            except Exception as exc:
+                raise ExecutorError(
+                    f"DaskExecutor: cannot start {cls.__name__}(**{kwargs!r}): {exc}"
+                ) from exc
+            if self.adapt_kwargs:
+                cluster.adapt(**self.adapt_kwargs)
+            client = Client(cluster, **client_kwargs)
+        session = DaskSession(client, on_event)
+        try:
+            yield session
+        finally:
+            session.close()
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+def _accepts(cls: Any, name: str) -> bool:
+    import inspect
+
+    try:
+        params = inspect.signature(cls).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())

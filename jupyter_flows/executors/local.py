@@ -1,0 +1,36 @@
+"""LocalExecutor: every call runs in this thread, in order; the fastest for small flows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Literal
+
+from jupyter_flows.executors.base import Call, EventHandler, Executor, Ref
+
+
+class LocalSession:
+    portable = False
+
+    def __init__(self, on_event: EventHandler | None) -> None:
+        self.sink = on_event
+        self.values: dict[str, Any] = {}
+
+    def submit(self, calls: Sequence[Call]) -> None:
+        values = self.values
+        for call in calls:
+            args = [values[a.key] if type(a) is Ref else a for a in call.args]
+            values[call.key] = call.fn(*args)
+
+    def gather(self, keys: Sequence[str]) -> list[Any]:
+        return [self.values[k] for k in keys]
+
+
+class LocalExecutor(Executor):
+    """Run tasks one after another in the current thread."""
+
+    type: Literal["local"] = "local"
+
+    @contextmanager
+    def start(self, on_event: EventHandler | None = None) -> Iterator[LocalSession]:
+        yield LocalSession(on_event)
