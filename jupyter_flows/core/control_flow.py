@@ -25,7 +25,7 @@ class CompareValue(Task):
         return value
 
 
-class case:  # noqa: N801 - the lowercase name is the public API, as in Prefect
+class case:  # lowercase: the public name, as in Prefect
     """Run the tasks made inside this block only when ``task``'s result equals ``value``."""
 
     def __init__(self, task: Any, value: Any) -> None:
@@ -70,4 +70,5 @@ def merge(*tasks: Task, flow: Any = None) -> Task:
     flow = flow or building.active_flow()
     if flow is None:
         raise FlowContextError("merge(...) must be used inside `with Flow(...):`")
-    return Merge().bind(flow=flow, **{f"branch_{i}": t for i, t in enumerate(tasks)})
+    branches: dict[str, Any] = {f"branch_{i}": t for i, t in enumerate(tasks)}
+    return Merge().bind(flow=flow, **branches)

@@ -29,7 +29,7 @@ class Edge:
         return f"<Edge {self.upstream.slug}{arrow}{self.downstream.slug}{key}>"
 
 
-class unmapped:  # noqa: N801 - the lowercase name is the public API, as in Prefect
+class unmapped:  # lowercase: the public name, as in Prefect
     """Pass this argument whole to every mapped child instead of mapping over it."""
 
     __slots__ = ("value",)
@@ -38,7 +38,7 @@ class unmapped:  # noqa: N801 - the lowercase name is the public API, as in Pref
         self.value = value
 
 
-class flatten:  # noqa: N801 - the lowercase name is the public API, as in Prefect
+class flatten:  # lowercase: the public name, as in Prefect
     """Concatenate an upstream list of lists into one list before mapping over it."""
 
     __slots__ = ("value",)

@@ -12,6 +12,7 @@ take a flow; ``run`` and ``visualize`` here only hand the flow to them.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -183,7 +184,7 @@ class Flow:
 
     def chain(self, *tasks: Task) -> list[Edge]:
         """Order-only edges ``a -> b -> c`` for ``chain(a, b, c)``."""
-        return [self.add_edge(a, b) for a, b in zip(tasks, tasks[1:])]
+        return [self.add_edge(a, b) for a, b in itertools.pairwise(tasks)]
 
     def set_reference_tasks(self, tasks: Iterable[Task]) -> None:
         """The tasks whose states decide the flow run's state (default: the terminal tasks)."""

@@ -98,11 +98,10 @@ class _Planner:
             deferred: list[Task] = []
             waiting: set[Task] = set()
             for task in remaining:
-                edges = self.flow._upstream[task]
-                if any(e.upstream in waiting for e in edges):
-                    deferred.append(task)
-                    waiting.add(task)
-                elif not self._plan(task, edges, calls, width_calls):
+                edges = self.flow.edges_to(task)
+                if any(e.upstream in waiting for e in edges) or not self._plan(
+                    task, edges, calls, width_calls
+                ):
                     deferred.append(task)
                     waiting.add(task)
             self.session.submit(calls)
@@ -128,7 +127,7 @@ class _Planner:
     # -------------------------------------------------------------- one task
     def _runner(self, task: Task, edges: Sequence[Edge], map_failure: str | None = None,
                 mapped: bool = False) -> TaskRunner:
-        cached = None
+        cached: _ChildCache | dict[int | None, State] | None = None
         if task.cache_for is not None:
             base = task.cache_key or f"{self.flow.name}/{task.slug}"
             if mapped:
@@ -140,20 +139,20 @@ class _Planner:
             task, edges, self.flow.constants.get(task, {}), flow_name=self.flow.name,
             flow_run_id=self.run_id, parameters=self.parameters,
             result=self._result_location(task), sink=self.session.sink,
-            resumed=task in self.resume, cached=cached,  # type: ignore[arg-type]
+            resumed=task in self.resume, cached=cached,
             portable=self.session.portable, map_failure=map_failure,
         )
 
     def _result_location(self, task: Task) -> Result | None:
         if task.result is not None:
-            return task.result  # type: ignore[no-any-return]
+            return task.result
         if task.checkpoint or task.target is not None:
             if self.flow.result is None:
                 raise ResultError(
                     f"task {task.slug!r} checkpoints its result but neither it nor flow"
                     f" {self.flow.name!r} has a result location: pass result=Result(DIR_OR_URL)"
                 )
-            return self.flow.result  # type: ignore[no-any-return]
+            return self.flow.result
         return None
 
     def _plan(self, task: Task, edges: list[Edge], calls: list[Call],
@@ -182,7 +181,7 @@ class _Planner:
     def _plan_map(self, task: Task, slug: str, edges: list[Edge], mapped_edges: list[Edge],
                   calls: list[Call], width_calls: list[tuple[Task, Edge, str]]) -> bool:
         # How each mapped edge feeds child i: ("child", keys) | ("pick", [picks]).
-        feeds: dict[Edge, tuple[str, list[Any]]] = {}
+        feeds: dict[Edge, tuple[str, Sequence[Any]]] = {}
         widths: list[int] = []
         pending = False
         failure: str | None = None
@@ -193,10 +192,10 @@ class _Planner:
                 if known is None:
                     failure = f"cannot map over {up.slug!r}: its result is not a sequence"
                     continue
-                if edge.flattened:
-                    picks = [(i, k) for i, n in enumerate(known) for k in range(n)]
-                else:
-                    picks = list(range(known))
+                picks: list[Any] = (
+                    [(i, k) for i, n in enumerate(known) for k in range(n)]
+                    if edge.flattened else list(range(known))
+                )
                 feeds[edge] = ("pick", picks)
                 widths.append(len(picks))
                 continue
@@ -235,21 +234,21 @@ class _Planner:
         child_keys = [_key(slug, self.run_id, i) for i in range(width)]
         for i, child_key in enumerate(child_keys):
             args: list[Any] = []
-            picks: list[Any] = []
+            child_picks: list[Any] = []
             for edge, ref in zip(edges, whole):
                 feed = feeds.get(edge)
                 if feed is None:
                     args.append(ref)
-                    picks.append(None)
+                    child_picks.append(None)
                 elif feed[0] == "child":
                     args.append(Ref(feed[1][i]))
-                    picks.append(None)
+                    child_picks.append(None)
                 else:
                     args.append(ref)
-                    picks.append(feed[1][i])
-            has_picks = any(p is not None for p in picks)
-            calls.append(Call(child_key, runner, (i, tuple(picks) if has_picks else None, *args),
-                              (slug, i)))
+                    child_picks.append(feed[1][i])
+            has_picks = any(p is not None for p in child_picks)
+            calls.append(Call(child_key, runner,
+                              (i, tuple(child_picks) if has_picks else None, *args), (slug, i)))
         self.children[task] = child_keys
         calls.append(Call(key, runner.collect, tuple(Ref(k) for k in child_keys), (slug, None)))
         return True
@@ -278,7 +277,7 @@ class _ChildCache:
 
 
 def _flow_state(flow: Flow, task_states: dict[Task, State], duration: float) -> State:
-    paused = [t.slug for t, s in task_states.items() if s.is_paused()]
+    paused = [t.slug or t.name for t, s in task_states.items() if s.is_paused()]
     if paused:
         state: State = Paused(
             f"waiting for approval of {', '.join(paused)}: run again with"

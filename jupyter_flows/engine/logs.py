@@ -17,7 +17,7 @@ TASK_LOGGER = "jupyter_flows.task"
 _capturing: ContextVar[_LineLogger | None] = ContextVar("jupyter_flows_stdout", default=None)
 
 
-class TaskLoggerAdapter(logging.LoggerAdapter):  # type: ignore[type-arg]
+class TaskLoggerAdapter(logging.LoggerAdapter):  # type: ignore[type-arg,unused-ignore]
     """Adds the task's name, slug, map index and run id to every record."""
 
     def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:

@@ -28,7 +28,13 @@ class RichProgress(RunObserver):
 
     def run_started(self, flow: Flow, parameters: dict[str, Any], flow_run_id: str) -> None:
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         console = self.console or Console(stderr=True)
         self._progress = Progress(

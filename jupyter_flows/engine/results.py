@@ -41,7 +41,9 @@ class Result:
     def _fs(self) -> tuple[Any, str]:
         import fsspec
 
-        fs, _, paths = fsspec.get_fs_token_paths(self.location, storage_options=self.storage_options)
+        fs, _, paths = fsspec.get_fs_token_paths(
+            self.location, storage_options=self.storage_options
+        )
         return fs, paths[0]
 
     def path(self, relative: str) -> str:

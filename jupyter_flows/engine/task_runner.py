@@ -25,7 +25,7 @@ import threading
 import time
 import traceback as tb_module
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from jupyter_flows.core.edges import Edge
 from jupyter_flows.core.parameter import Parameter
@@ -62,6 +62,12 @@ Pick = "int | tuple[int, int] | None"
 
 class TaskTimeoutError(TimeoutError):
     pass
+
+
+class CachedStates(Protocol):
+    """Cached states of earlier runs by map index (None for an unmapped task)."""
+
+    def get(self, index: int | None, /) -> State | None: ...
 
 
 def user_traceback(exc: BaseException) -> str:
@@ -132,7 +138,7 @@ class TaskRunner:
     def __init__(self, task: Task, edges: Sequence[Edge], constants: dict[str, Any], *,
                  flow_name: str, flow_run_id: str, parameters: dict[str, Any],
                  result: Result | None = None, sink: EventSink | None = None,
-                 resumed: bool = False, cached: dict[int | None, State] | None = None,
+                 resumed: bool = False, cached: CachedStates | None = None,
                  portable: bool = False, map_failure: str | None = None) -> None:
         self.task = task
         self.edges = tuple(edges)
@@ -204,19 +210,20 @@ class TaskRunner:
             try:
                 target_path = render_location(task.target, values)
                 if result.exists(target_path):
-                    state = Cached(f"read from target {result.path(target_path)}",
+                    hit: State = Cached(f"read from target {result.path(target_path)}",
                                    result=result.read(target_path))
-                    state.location = result.path(target_path)
-                    return self._move(None, state, map_index)
+                    hit.location = result.path(target_path)
+                    return self._move(None, hit, map_index)
             except ResultError as exc:
                 return self._move(None, Failed(str(exc), result=exc), map_index)
         if self.cached is not None:
             candidate = self.cached.get(map_index)
             validator = task.cache_validator or cache_validators.duration_only
             if candidate is not None and validator(candidate, inputs, self.parameters):
-                state = Cached("used the cached result of an earlier run", result=candidate.result)
-                state.cached_inputs = candidate.cached_inputs
-                return self._move(None, state, map_index)
+                reused: State = Cached("used the cached result of an earlier run",
+                                       result=candidate.result)
+                reused.cached_inputs = candidate.cached_inputs
+                return self._move(None, reused, map_index)
 
         logger = task_logger(self.flow_name, slug, task.name, map_index, self.flow_run_id)
         ctx = RunContext(self.flow_name, self.flow_run_id, task.name, slug, map_index, run_name,
@@ -231,9 +238,9 @@ class TaskRunner:
             state.run_count = run_count
             retry = isinstance(state, Retrying)
             if not retry and isinstance(state, Failed) and run_count <= task.max_retries:
-                exc = state.result
+                error = state.result
                 if isinstance(state, TimedOut) or (
-                    isinstance(exc, BaseException) and isinstance(exc, task.retry_on)
+                    isinstance(error, BaseException) and isinstance(error, task.retry_on)
                 ):
                     retry = True
             if not retry:

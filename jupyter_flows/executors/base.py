@@ -78,7 +78,8 @@ class Executor(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: str
 
-    def start(self, on_event: EventHandler | None = None) -> AbstractContextManager[Session]:
+    def start(self, on_event: EventHandler | None = None) -> AbstractContextManager[Any]:
+        """A context manager giving a :class:`Session` that lives for one flow run."""
         raise NotImplementedError
 
     def describe(self) -> str:
@@ -110,7 +111,7 @@ def executor_from_config(value: Any) -> Executor:
     if not isinstance(value, dict):
         raise ExecutorError(f"an executor config must be a dict, JSON or type name, got {value!r}")
     kinds = executor_types()
-    kind = value.get("type")
+    kind = str(value.get("type"))
     aliases = {"LocalExecutor": "local", "LocalDaskExecutor": "local-dask",
                "DaskExecutor": "dask", "local_dask": "local-dask"}
     kind = aliases.get(kind, kind)

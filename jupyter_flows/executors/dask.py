@@ -75,7 +75,10 @@ class DaskSession:
         from distributed import wait
 
         futures = [self.futures[k] for k in keys]
-        wait(futures)
+        # the client is not the default one (set_as_default=False), and wait() finds its
+        # client through the default/current client, so make ours current while waiting
+        with self.client.as_current():
+            wait(futures)
         done = [f for f in futures if f.status == "finished"]
         values = dict(zip((f.key for f in done), self.client.gather(done)))
         return [values[f.key] if f.key in values else ExecutionError(f.exception())
@@ -118,7 +121,9 @@ class DaskExecutor(Executor):
             return None
         path = _import_path(value)
         if "." not in path or not all(part.isidentifier() for part in path.split(".")):
-            raise ValueError(f"expected an import path like 'distributed.LocalCluster', got {path!r}")
+            raise ValueError(
+                f"expected an import path like 'distributed.LocalCluster', got {path!r}"
+            )
         return path
 
     def model_post_init(self, context: Any) -> None:
@@ -160,8 +165,9 @@ class DaskExecutor(Executor):
             cls = self._load_cluster_class()
             kwargs = dict(self.cluster_kwargs or {})
             if self.cluster_class is None:
+                # no host: LocalCluster already binds tcp to 127.0.0.1, and a host would
+                # break the in-process transport it picks for processes=False
                 kwargs.setdefault("dashboard_address", None)
-                kwargs.setdefault("host", "127.0.0.1")
             if not self.debug and _accepts(cls, "silence_logs"):
                 kwargs.setdefault("silence_logs", logging.ERROR)
             try:
