@@ -18,11 +18,13 @@ _EXPORTS: dict[str, str] = {
     "FAIL": "jupyter_flows.signals",
     "Flow": "jupyter_flows.core.flow",
     "LocalDaskExecutor": "jupyter_flows.executors.local_dask",
+    "Local": "jupyter_flows.storage.local",
     "LocalExecutor": "jupyter_flows.executors.local",
     "Parameter": "jupyter_flows.core.parameter",
     "RETRY": "jupyter_flows.signals",
     "Result": "jupyter_flows.engine.results",
     "RunObserver": "jupyter_flows.engine.observers",
+    "S3": "jupyter_flows.storage.s3",
     "SKIP": "jupyter_flows.signals",
     "SUCCESS": "jupyter_flows.signals",
     "Task": "jupyter_flows.core.task",
@@ -74,3 +76,5 @@ if TYPE_CHECKING:
     from jupyter_flows.executors.local import LocalExecutor
     from jupyter_flows.executors.local_dask import LocalDaskExecutor
     from jupyter_flows.signals import FAIL, RETRY, SKIP, SUCCESS
+    from jupyter_flows.storage.local import Local
+    from jupyter_flows.storage.s3 import S3

@@ -72,6 +72,7 @@ class Flow:
 
     def __exit__(self, *exc: object) -> None:
         building.exit_flow(self._token)
+        del self._token  # a context token cannot be pickled, and flows travel to workers
 
     # ------------------------------------------------------------------ editing
     @property
