@@ -15,11 +15,15 @@ _EXPORTS: dict[str, str] = {
     "Constant": "jupyter_flows.core.task",
     "DaskExecutor": "jupyter_flows.executors.dask",
     "DirectoryCacheStore": "jupyter_flows.engine.cache",
+    "DockerRun": "jupyter_flows.run_configs",
+    "ECSRun": "jupyter_flows.run_configs",
     "FAIL": "jupyter_flows.signals",
+    "KubernetesRun": "jupyter_flows.run_configs",
     "Flow": "jupyter_flows.core.flow",
     "LocalDaskExecutor": "jupyter_flows.executors.local_dask",
     "Local": "jupyter_flows.storage.local",
     "LocalExecutor": "jupyter_flows.executors.local",
+    "LocalRun": "jupyter_flows.run_configs",
     "Parameter": "jupyter_flows.core.parameter",
     "RETRY": "jupyter_flows.signals",
     "Result": "jupyter_flows.engine.results",
@@ -28,6 +32,7 @@ _EXPORTS: dict[str, str] = {
     "SKIP": "jupyter_flows.signals",
     "SUCCESS": "jupyter_flows.signals",
     "Task": "jupyter_flows.core.task",
+    "UniversalRun": "jupyter_flows.run_configs",
     "case": "jupyter_flows.core.control_flow",
     "flatten": "jupyter_flows.core.edges",
     "get_logger": "jupyter_flows.engine.context",
@@ -75,6 +80,7 @@ if TYPE_CHECKING:
     from jupyter_flows.executors.dask import DaskExecutor
     from jupyter_flows.executors.local import LocalExecutor
     from jupyter_flows.executors.local_dask import LocalDaskExecutor
+    from jupyter_flows.run_configs import DockerRun, ECSRun, KubernetesRun, LocalRun, UniversalRun
     from jupyter_flows.signals import FAIL, RETRY, SKIP, SUCCESS
     from jupyter_flows.storage.local import Local
     from jupyter_flows.storage.s3 import S3
