@@ -8,7 +8,13 @@
     │   └── BindError             a task was called with arguments its function cannot take
     ├── ParameterError            a required parameter is missing or an unknown one was given
     ├── ExecutorError             an executor cannot be built or started
-    └── ResultError               a checkpointed result cannot be written or read
+    ├── RunConfigError            a run config is malformed or has an invalid field
+    ├── StorageError              a flow cannot be stored, found or loaded back
+    ├── ResultError               a checkpointed result cannot be written or read
+    ├── ServerConfigError         the backend server's settings are unsafe or invalid
+    ├── BackendUnavailable        the backend cannot be reached (names the URL)
+    └── BackendError              the backend refused a request (``status``, ``detail``)
+        └── ConflictError         409: a state transition, version or lease was refused
 
 Exceptions raised by user code inside a task never pass through this tree: they end up
 in the task's ``Failed`` state, with their own traceback.
@@ -53,5 +59,48 @@ class ExecutorError(JupyterFlowsError):
     """An executor configuration is unknown or its cluster cannot be started."""
 
 
+class StorageError(JupyterFlowsError):
+    """A flow could not be stored, or loaded back (missing, corrupt, or needs a module)."""
+
+
+class RunConfigError(JupyterFlowsError, ValueError):
+    """A run config is malformed or breaks a rule; one ``Model.field: rule`` line per problem.
+
+    Also a ``ValueError``, so pydantic models that validate a run config field report it.
+    """
+
+
 class ResultError(JupyterFlowsError):
     """A checkpointed result could not be written or read back."""
+
+
+class ServerConfigError(JupyterFlowsError):
+    """The backend server cannot start with these settings (e.g. a public bind, no key)."""
+
+
+class BackendUnavailable(JupyterFlowsError):
+    """The backend did not answer: connection refused, timed out or cut."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        super().__init__(f"cannot reach the jupyter-flows backend at {url} ({reason}); start "
+                         f"it with `jupyter-flows server start`, or point "
+                         f"JUPYTER_FLOWS_BACKEND_URL at a running one")
+
+
+class BackendError(JupyterFlowsError):
+    """The backend answered with an error status; ``detail`` is its explanation."""
+
+    def __init__(self, status: int, detail: object, method: str = "", url: str = "") -> None:
+        self.status = status
+        self.detail = detail
+        where = f" {method} {url}" if method else ""
+        super().__init__(f"backend error {status}{where}: {detail}")
+
+
+class ConflictError(BackendError):
+    """409: the backend refused a change; ``reason`` says which rule it broke."""
+
+    @property
+    def reason(self) -> str:
+        return str(self.detail)
