@@ -1,0 +1,1 @@
+"""Notebook integration: %%task cells, their dependency analysis, magics and widgets."""
