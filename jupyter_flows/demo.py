@@ -4,6 +4,7 @@ flaky task that succeeds on retry, and a branch."""
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from jupyter_flows.core.control_flow import case, merge
 from jupyter_flows.core.flow import Flow
@@ -53,3 +54,18 @@ def build_demo_flow() -> Flow:
             small = report(summary, "small")
         merge(big, small)
     return flow
+
+
+def state_table(flow: Flow, state: Any) -> Any:
+    """A rich table of each task's final state in a flow run's state."""
+    from rich.table import Table
+
+    table = Table(title=f"{flow.name}: {state.name}")
+    for column in ("task", "state", "message", "result"):
+        table.add_column(column)
+    for task_ in flow.sorted_tasks():
+        task_state = state.result[task_]
+        result = task_state.result
+        shown = f"{len(result)} items" if isinstance(result, list) else repr(result)
+        table.add_row(task_.slug, task_state.name, task_state.message or "", shown[:60])
+    return table

@@ -167,7 +167,7 @@ class DaskExecutor(Executor):
             if self.cluster_class is None:
                 # no host: LocalCluster already binds tcp to 127.0.0.1, and a host would
                 # break the in-process transport it picks for processes=False
-                kwargs.setdefault("dashboard_address", None)
+                kwargs.setdefault("dashboard_address", ":0")  # never clash on port 8787
             if not self.debug and _accepts(cls, "silence_logs"):
                 kwargs.setdefault("silence_logs", logging.ERROR)
             try:

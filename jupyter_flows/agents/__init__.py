@@ -1,0 +1,1 @@
+"""Agents: poll the backend, claim runs whose labels match, launch them on a platform."""

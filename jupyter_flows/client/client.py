@@ -1,0 +1,245 @@
+"""``Client``: one typed method per backend endpoint, answering with the wire models."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from jupyter_flows.client.transport import Transport
+from jupyter_flows.server.schemas import (
+    Agent,
+    AgentCreate,
+    Claim,
+    Flow,
+    FlowCreate,
+    FlowId,
+    FlowRegistration,
+    FlowRun,
+    FlowRunCreate,
+    Health,
+    HeartbeatAck,
+    InfrastructureFailure,
+    LeaseId,
+    LogPage,
+    LogWrite,
+    Page,
+    RunHeartbeat,
+    StateRecord,
+    StateWrite,
+    TaskRun,
+    TaskRunStatesWrite,
+    TaskRunWrite,
+    WriteCount,
+)
+
+if TYPE_CHECKING:
+    from jupyter_flows.engine.states import State
+
+
+def _body(model: Any) -> Any:
+    return model.model_dump(mode="json", exclude_none=True)
+
+
+class Client:
+    """A synchronous client of the jupyter-flows backend.
+
+    ``url`` and ``api_key`` default to ``JUPYTER_FLOWS_BACKEND_URL`` and
+    ``JUPYTER_FLOWS_API_KEY`` (else ``http://127.0.0.1:4200``, no key). Raises
+    ``BackendUnavailable`` when the backend cannot be reached, ``ConflictError`` for a
+    refused change (409) and ``BackendError`` for any other error answer. Thread-safe.
+    """
+
+    def __init__(self, url: str | None = None, api_key: str | None = None, *,
+                 timeout: float = 30.0, retries: int = 3, backoff: float = 0.2,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self._t = Transport(url, api_key, timeout=timeout, retries=retries, backoff=backoff,
+                            transport=transport)
+
+    @property
+    def url(self) -> str:
+        return self._t.url
+
+    def close(self) -> None:
+        self._t.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Client({self.url!r})"
+
+    def _get(self, path: str, params: Any = None) -> Any:
+        return self._t.request("GET", path, params=params, idempotent=True).json()
+
+    def _post(self, path: str, body: Any, *, idempotent: bool) -> Any:
+        return self._t.request("POST", path, json=body, idempotent=idempotent).json()
+
+    # ---------------------------------------------------------------------- health
+    def health(self) -> Health:
+        return Health.model_validate(self._get("/api/health"))
+
+    # ----------------------------------------------------------------------- flows
+    def register_flow(self, name: str, spec: Mapping[str, Any], *, project: str = "default",
+                      storage: Mapping[str, Any] | None = None,
+                      run_config: Mapping[str, Any] | None = None,
+                      executor: Mapping[str, Any] | None = None,
+                      labels: Iterable[str] = (), max_retries: int = 0) -> FlowRegistration:
+        """A new version if ``spec`` changed, else the existing one (``is_new`` False)."""
+        body = FlowCreate(name=name, project=project, spec=dict(spec),
+                          storage=dict(storage or {}), run_config=dict(run_config or {}),
+                          executor=dict(executor or {}), labels=list(labels),
+                          max_retries=max_retries)
+        return FlowRegistration.model_validate(self._post("/api/flows", _body(body),
+                                                          idempotent=True))
+
+    def get_flow(self, flow_id: str) -> Flow:
+        return Flow.model_validate(self._get(f"/api/flows/{flow_id}"))
+
+    def list_flows(self, name: str | None = None, project: str | None = None, *,
+                   limit: int = 50, offset: int = 0) -> Page[Flow]:
+        params = {"name": name, "project": project, "limit": limit, "offset": offset}
+        return Page[Flow].model_validate(self._get("/api/flows", _params(params)))
+
+    # ------------------------------------------------------------------- flow runs
+    def create_flow_run(self, flow_id: str | None = None, *, flow_name: str | None = None,
+                        project: str | None = None, flow_version: int | None = None,
+                        parameters: Mapping[str, Any] | None = None,
+                        run_config: Mapping[str, Any] | None = None,
+                        executor: Mapping[str, Any] | None = None,
+                        labels: Iterable[str] | None = None,
+                        idempotency_key: str | None = None,
+                        scheduled_start: datetime | None = None,
+                        max_retries: int | None = None) -> FlowRun:
+        """A new Scheduled run, or the existing one with the same ``idempotency_key``."""
+        body = FlowRunCreate(
+            flow_id=None if flow_id is None else FlowId(flow_id), flow_name=flow_name,
+            project=project, flow_version=flow_version,
+            parameters=dict(parameters or {}),
+            run_config=None if run_config is None else dict(run_config),
+            executor=None if executor is None else dict(executor),
+            labels=None if labels is None else list(labels), idempotency_key=idempotency_key,
+            scheduled_start=scheduled_start, max_retries=max_retries)
+        data = self._post("/api/flow_runs", _body(body), idempotent=idempotency_key is not None)
+        return FlowRun.model_validate(data)
+
+    def get_flow_run(self, flow_run_id: str) -> FlowRun:
+        """The run, with ``agent_match`` telling whether an online agent can take it."""
+        return FlowRun.model_validate(self._get(f"/api/flow_runs/{flow_run_id}"))
+
+    def list_flow_runs(self, flow_id: str | None = None, *, flow_name: str | None = None,
+                       state: str | Iterable[str] | None = None,
+                       labels: Iterable[str] | None = None,
+                       limit: int = 50, offset: int = 0) -> Page[FlowRun]:
+        params = {"flow_id": flow_id, "flow_name": flow_name,
+                  "state": [state] if isinstance(state, str) else state,
+                  "labels": labels, "limit": limit, "offset": offset}
+        return Page[FlowRun].model_validate(self._get("/api/flow_runs", _params(params)))
+
+    def set_flow_run_state(self, flow_run_id: str, state: str | State,
+                           message: str | None = None, *, lease_id: str | None = None,
+                           expected_version: int | None = None) -> FlowRun:
+        """Move the run to ``state`` (a name or an engine ``State``, whose message is used
+        when ``message`` is None); a refused change raises ``ConflictError``."""
+        if not isinstance(state, str):
+            message = state.message if message is None else message
+            state = state.name
+        body = StateWrite(state=state, message=message, lease_id=_lease(lease_id),
+                          expected_version=expected_version)
+        return FlowRun.model_validate(self._post(f"/api/flow_runs/{flow_run_id}/state",
+                                                 _body(body), idempotent=False))
+
+    def get_flow_run_states(self, flow_run_id: str) -> list[StateRecord]:
+        return [StateRecord.model_validate(x)
+                for x in self._get(f"/api/flow_runs/{flow_run_id}/states")]
+
+    def run_heartbeat(self, flow_run_id: str, lease_id: str | None) -> HeartbeatAck:
+        """Renew the lease; ``ConflictError`` if it is no longer valid or the run stopped."""
+        body = RunHeartbeat(lease_id=_lease(lease_id))
+        return HeartbeatAck.model_validate(self._post(f"/api/flow_runs/{flow_run_id}/heartbeat",
+                                                      _body(body), idempotent=True))
+
+    def report_infrastructure_failure(self, flow_run_id: str, *, lease_id: str | None,
+                                      exit_code: int | None = None, message: str = ""
+                                      ) -> FlowRun:
+        """The process running the flow died: Crashed now, rescheduled if retries remain."""
+        body = InfrastructureFailure(lease_id=_lease(lease_id), exit_code=exit_code,
+                                     message=message)
+        return FlowRun.model_validate(self._post(
+            f"/api/flow_runs/{flow_run_id}/infrastructure_failure", _body(body), idempotent=True))
+
+    # ------------------------------------------------------------ task runs, logs
+    def set_task_run_states(self, flow_run_id: str,
+                            task_runs: Iterable[TaskRunWrite | Mapping[str, Any]], *,
+                            lease_id: str | None = None) -> int:
+        """Upsert task run states; returns how many were applied. Timestamps missing from
+        ``task_runs`` are set to now here, so a retried batch changes nothing."""
+        now = datetime.now(timezone.utc)
+        items = []
+        for item in task_runs:
+            model = item if isinstance(item, TaskRunWrite) else TaskRunWrite(**item)
+            if model.timestamp is None:
+                model = model.model_copy(update={"timestamp": now})
+            items.append(model)
+        body = TaskRunStatesWrite(lease_id=_lease(lease_id), task_runs=items)
+        data = self._post(f"/api/flow_runs/{flow_run_id}/task_runs", _body(body),
+                          idempotent=True)
+        return WriteCount.model_validate(data).count
+
+    def get_task_runs(self, flow_run_id: str) -> list[TaskRun]:
+        return [TaskRun.model_validate(x)
+                for x in self._get(f"/api/flow_runs/{flow_run_id}/task_runs")]
+
+    def write_logs(self, flow_run_id: str, logs: Iterable[LogWrite | Mapping[str, Any]]
+                   ) -> int:
+        items = [item if isinstance(item, LogWrite) else LogWrite(**item) for item in logs]
+        data = self._post(f"/api/flow_runs/{flow_run_id}/logs",
+                          [_body(item) for item in items], idempotent=False)
+        return WriteCount.model_validate(data).count
+
+    def read_logs(self, flow_run_id: str, after: int = 0, limit: int = 500) -> LogPage:
+        """Logs with id > ``after``; pass the page's ``next_after`` to read on."""
+        return LogPage.model_validate(self._get(f"/api/flow_runs/{flow_run_id}/logs",
+                                                {"after": after, "limit": limit}))
+
+    # ---------------------------------------------------------------------- agents
+    def register_agent(self, name: str, type: str = "local", labels: Iterable[str] = ()
+                       ) -> Agent:
+        body = AgentCreate(name=name, type=type, labels=list(labels))
+        return Agent.model_validate(self._post("/api/agents", _body(body), idempotent=True))
+
+    def agent_heartbeat(self, agent_id: str) -> Agent:
+        return Agent.model_validate(self._post(f"/api/agents/{agent_id}/heartbeat", None,
+                                               idempotent=True))
+
+    def get_agent(self, agent_id: str) -> Agent:
+        return Agent.model_validate(self._get(f"/api/agents/{agent_id}"))
+
+    def list_agents(self) -> list[Agent]:
+        return [Agent.model_validate(x) for x in self._get("/api/agents")]
+
+    def claim(self, agent_id: str, wait: float = 0.0) -> Claim | None:
+        """The next due run for this agent, leased to it, or None after ``wait`` seconds."""
+        response = self._t.request("POST", f"/api/agents/{agent_id}/claim",
+                                   params={"wait": wait}, idempotent=False,
+                                   timeout=wait + 30.0)
+        if response.status_code == 204:
+            return None
+        return Claim.model_validate(response.json())
+
+
+def _params(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Query parameters without the unset ones; iterables become repeated parameters."""
+    return {k: v if isinstance(v, str | int | float) else list(v)
+            for k, v in values.items() if v is not None}
+
+
+def _lease(lease_id: str | None) -> LeaseId | None:
+    return None if lease_id is None else LeaseId(lease_id)

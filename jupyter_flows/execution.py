@@ -1,0 +1,140 @@
+"""``jupyter-flows execute flow-run ID``: what an agent launches to run one flow run.
+
+It loads the flow from its storage, runs it with the run's executor while heartbeating the
+run's lease and reporting task states and logs, and sets the run's final state. A flow that
+cannot be loaded (missing file, module not installed here) ends the run Failed with a
+message naming the cause. Exit code: 0 on Success, 1 on any other final state, 2 when the
+run could not be started at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import TYPE_CHECKING
+
+from jupyter_flows.errors import BackendUnavailable, ConflictError, JupyterFlowsError
+
+if TYPE_CHECKING:
+    from jupyter_flows.client.client import Client
+
+_log = logging.getLogger("jupyter_flows.execution")
+LEASE_ENV = "JUPYTER_FLOWS_LEASE_ID"
+HEARTBEAT_ENV = "JUPYTER_FLOWS_HEARTBEAT_INTERVAL"
+
+
+class Heartbeat:
+    """Renews a run's lease from a background thread until stopped.
+
+    ``lost`` is set when the backend says the lease is gone (the run was taken away).
+    """
+
+    def __init__(self, client: Client, flow_run_id: str, lease_id: str | None,
+                 interval: float) -> None:
+        self.client = client
+        self.flow_run_id = flow_run_id
+        self.lease_id = lease_id
+        self.interval = interval
+        self.lost = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="jupyter-flows-heartbeat",
+                                        daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.client.run_heartbeat(self.flow_run_id, self.lease_id)
+            except ConflictError as exc:
+                _log.error("flow run %s: lease lost (%s)", self.flow_run_id, exc)
+                self.lost.set()
+                return
+            except (BackendUnavailable, JupyterFlowsError) as exc:
+                _log.warning("flow run %s: heartbeat failed: %s", self.flow_run_id, exc)
+
+
+def _final_state(client: Client, flow_run_id: str, state: str, message: str | None,
+                 lease_id: str | None, patience: float = 120.0) -> None:
+    """Report the final state, waiting out a backend restart: losing it would leave the
+    run to be marked Crashed although it finished."""
+    import time
+
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            client.set_flow_run_state(flow_run_id, state, message, lease_id=lease_id)
+            return
+        except BackendUnavailable:
+            if time.monotonic() > deadline:
+                raise
+            _log.warning("backend unavailable; retrying the final state of %s", flow_run_id)
+            time.sleep(1.0)
+
+
+def execute_flow_run(flow_run_id: str, client: Client | None = None,
+                     lease_id: str | None = None) -> int:
+    """Run the backend's flow run ``flow_run_id`` here; returns the process exit code."""
+    from jupyter_flows.client.client import Client
+    from jupyter_flows.engine.flow_runner import run_flow
+    from jupyter_flows.executors.base import executor_from_config
+    from jupyter_flows.registration import load_registered_flow
+    from jupyter_flows.reporting import BackendReporter
+
+    client = client or Client()
+    lease_id = lease_id or os.environ.get(LEASE_ENV)
+    interval = float(os.environ.get(HEARTBEAT_ENV, "5"))
+    run = client.get_flow_run(flow_run_id)
+    flow_record = client.get_flow(run.flow_id)
+    if run.state in ("Scheduled", "Submitted"):
+        client.set_flow_run_state(flow_run_id, "Running", f"started on pid {os.getpid()}",
+                                  lease_id=lease_id)
+    elif run.state != "Running":
+        _log.error("flow run %s is %s; nothing to execute", flow_run_id, run.state)
+        return 2
+    from jupyter_flows.engine.logs import ensure_default_handler
+
+    ensure_default_handler()
+    reporter = BackendReporter(client, flow_run_id, lease_id)
+    package_logger = logging.getLogger("jupyter_flows")
+    package_logger.addHandler(reporter)
+    if package_logger.getEffectiveLevel() > logging.INFO:
+        package_logger.setLevel(logging.INFO)
+    try:
+        with Heartbeat(client, flow_run_id, lease_id, interval) as heartbeat:
+            try:
+                flow = load_registered_flow(flow_record.storage)
+                executor = executor_from_config(run.executor or flow_record.executor or None)
+            except JupyterFlowsError as exc:
+                _log.error("cannot start flow run %s: %s", flow_run_id, exc)
+                reporter.flush()
+                client.set_flow_run_state(flow_run_id, "Failed", str(exc), lease_id=lease_id)
+                return 1
+            if flow.executor is not None and not (run.executor or flow_record.executor):
+                executor = executor_from_config(flow.executor)
+            try:
+                state = run_flow(flow, parameters=run.parameters, executor=executor,
+                                 observers=[reporter], progress=False,
+                                 flow_run_id=flow_run_id)
+            except JupyterFlowsError as exc:  # bad parameters, cluster that cannot start
+                _log.error("flow run %s failed before its tasks ran: %s", flow_run_id, exc)
+                reporter.flush()
+                client.set_flow_run_state(flow_run_id, "Failed", str(exc), lease_id=lease_id)
+                return 1
+            if heartbeat.lost.is_set():
+                _log.error("flow run %s finished %s, but its lease was lost: not reporting",
+                           flow_run_id, state.name)
+                return 1
+        reporter.flush()
+        _final_state(client, flow_run_id, state.name, state.message, lease_id)
+        return 0 if state.is_successful() else 1
+    finally:
+        package_logger.removeHandler(reporter)
+        reporter.close()

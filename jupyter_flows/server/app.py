@@ -1,0 +1,111 @@
+"""The app factory and ``serve``.
+
+``create_app(settings)`` builds the FastAPI app: database schema, routers under ``/api``
+(all behind the optional API key except ``/api/health``), OpenAPI at ``/docs``, and a
+lifespan that runs the liveness sweeper. ``serve(settings)`` runs it with uvicorn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from types import FrameType
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from jupyter_flows import __version__
+from jupyter_flows.errors import ServerConfigError
+from jupyter_flows.server.auth import require_api_key
+from jupyter_flows.server.claims import ClaimNotifier
+from jupyter_flows.server.db import Database, DatabaseBusy
+from jupyter_flows.server.deps import Backend
+from jupyter_flows.server.liveness import sweep_forever
+from jupyter_flows.server.routers import agents, flow_runs, flows, health, logs, states, task_runs
+from jupyter_flows.server.settings import Settings
+
+_log = logging.getLogger("jupyter_flows.server")
+
+#: Seconds uvicorn lets requests (waiting claims) finish after SIGTERM / Ctrl+C.
+SHUTDOWN_GRACE = 2
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    db = Database(settings)
+    db.create_schema()
+    backend = Backend(settings=settings, db=db, notifier=ClaimNotifier())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        backend.notifier.bind(asyncio.get_running_loop())
+        sweeper = asyncio.create_task(sweep_forever(db, settings.lease_timeout,
+                                                    settings.sweep_interval,
+                                                    backend.notifier.notify))
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            with suppress(asyncio.CancelledError):
+                await sweeper
+            db.dispose()
+
+    app = FastAPI(title="jupyter-flows backend", version=__version__, lifespan=lifespan,
+                  description="Flows, flow runs, their states, task runs and logs, and the "
+                              "agents that claim and launch runs.")
+    app.state.settings = settings
+    app.state.backend = backend
+
+    @app.exception_handler(DatabaseBusy)
+    async def _busy(request: Request, exc: DatabaseBusy) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "1"})
+
+    api = APIRouter(prefix="/api", dependencies=[Depends(require_api_key)])
+    for module in (flows, flow_runs, states, task_runs, logs, agents):
+        api.include_router(module.router)
+    app.include_router(health.router, prefix="/api")
+    app.include_router(api)
+    return app
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(settings: Settings) -> None:
+    """Refuse to listen beyond this machine without an API key."""
+    if not settings.api_key and not is_loopback(settings.host):
+        raise ServerConfigError(
+            f"refusing to listen on {settings.host}:{settings.port} without an API key: anyone "
+            f"who can reach that address could run code through your agents. Set an API key "
+            f"(JUPYTER_FLOWS_API_KEY or --api-key) or listen on 127.0.0.1")
+
+
+def serve(settings: Settings | None = None) -> None:
+    """Run the backend with uvicorn until interrupted."""
+    import uvicorn
+
+    settings = settings or Settings.from_env()
+    check_bind(settings)
+    app = create_app(settings)
+    notifier: ClaimNotifier = app.state.backend.notifier
+
+    class Server(uvicorn.Server):
+        # Waiting claims would hold a graceful shutdown for up to claim_max_wait: on
+        # SIGINT/SIGTERM they are woken to answer 204 at once.
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            notifier.close()
+            super().handle_exit(sig, frame)
+
+    config = uvicorn.Config(app, host=settings.host, port=settings.port,
+                            log_level=settings.log_level,
+                            timeout_graceful_shutdown=SHUTDOWN_GRACE)
+    Server(config).run()

@@ -1,0 +1,181 @@
+"""The backend's tables.
+
+Ids of flows, flow runs and agents are random hex strings (they are safe to show and to
+generate anywhere); rows that only make sense under a run (states, task runs, logs) use
+integer keys, which also serve as the log cursor.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from jupyter_flows.server.schemas import AgentId, FlowId, FlowRunId, LeaseId
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as naive UTC (sortable text in SQLite); always read back timezone-aware."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON, datetime: UTCDateTime}
+
+
+class FlowModel(Base):
+    """One version of a registered flow; versions count up per (project, name)."""
+
+    __tablename__ = "flows"
+    __table_args__ = (
+        UniqueConstraint("project", "name", "version"),
+        UniqueConstraint("project", "name", "spec_hash"),
+    )
+
+    id: Mapped[FlowId] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    project: Mapped[str] = mapped_column(String(200), index=True)
+    version: Mapped[int]
+    spec_hash: Mapped[str] = mapped_column(String(64))
+    spec: Mapped[dict[str, Any]]
+    storage: Mapped[dict[str, Any]]
+    run_config: Mapped[dict[str, Any]]
+    executor: Mapped[dict[str, Any]]
+    labels: Mapped[list[str]]
+    max_retries: Mapped[int] = mapped_column(default=0)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    updated: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FlowRunModel(Base):
+    """A run of one flow version; ``version`` counts its state changes (optimistic locking)."""
+
+    __tablename__ = "flow_runs"
+    __table_args__ = (
+        UniqueConstraint("flow_id", "idempotency_key"),
+        Index("ix_flow_runs_due", "state", "scheduled_start", "created"),
+        Index("ix_flow_runs_lease", "state", "lease_expires_at"),
+    )
+
+    id: Mapped[FlowRunId] = mapped_column(String(32), primary_key=True, default=new_id)
+    flow_id: Mapped[FlowId] = mapped_column(ForeignKey("flows.id"), index=True)
+    parameters: Mapped[dict[str, Any]]
+    run_config: Mapped[dict[str, Any]]
+    executor: Mapped[dict[str, Any]]
+    labels: Mapped[list[str]]
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    scheduled_start: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(32))
+    state_message: Mapped[str | None] = mapped_column(Text)
+    state_timestamp: Mapped[datetime]
+    version: Mapped[int] = mapped_column(default=1)
+    run_count: Mapped[int] = mapped_column(default=0)
+    max_retries: Mapped[int] = mapped_column(default=0)
+    agent_id: Mapped[AgentId | None] = mapped_column(String(32))
+    lease_id: Mapped[LeaseId | None] = mapped_column(String(32))
+    lease_expires_at: Mapped[datetime | None]
+    last_heartbeat: Mapped[datetime | None]
+    exit_code: Mapped[int | None]
+    infrastructure_message: Mapped[str | None] = mapped_column(Text)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    updated: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FlowRunLabelModel(Base):
+    """One label of a run, so that "run labels ⊆ agent labels" is a plain SQL query."""
+
+    __tablename__ = "flow_run_labels"
+
+    flow_run_id: Mapped[FlowRunId] = mapped_column(ForeignKey("flow_runs.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    label: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+class FlowRunStateModel(Base):
+    """The history of a run's states, one row per change."""
+
+    __tablename__ = "flow_run_states"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    flow_run_id: Mapped[FlowRunId] = mapped_column(ForeignKey("flow_runs.id", ondelete="CASCADE"),
+                                             index=True)
+    state: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str | None] = mapped_column(Text)
+    timestamp: Mapped[datetime]
+    version: Mapped[int]
+
+
+class TaskRunModel(Base):
+    """The latest state of one task run (``map_index`` -1 for an unmapped task)."""
+
+    __tablename__ = "task_runs"
+    __table_args__ = (UniqueConstraint("flow_run_id", "task_slug", "map_index"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    flow_run_id: Mapped[FlowRunId] = mapped_column(ForeignKey("flow_runs.id", ondelete="CASCADE"),
+                                             index=True)
+    task_slug: Mapped[str] = mapped_column(String(300))
+    map_index: Mapped[int] = mapped_column(default=-1)
+    state: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str | None] = mapped_column(Text)
+    timestamp: Mapped[datetime]
+
+
+class LogModel(Base):
+    __tablename__ = "logs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    flow_run_id: Mapped[FlowRunId] = mapped_column(ForeignKey("flow_runs.id", ondelete="CASCADE"),
+                                             index=True)
+    timestamp: Mapped[datetime]
+    level: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(Text)
+    task_slug: Mapped[str | None] = mapped_column(String(300))
+    map_index: Mapped[int | None]
+
+
+class AgentModel(Base):
+    """An agent, known by name: registering the same name again updates it."""
+
+    __tablename__ = "agents"
+
+    id: Mapped[AgentId] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    type: Mapped[str] = mapped_column(String(100))
+    labels: Mapped[list[str]]
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    last_heartbeat: Mapped[datetime] = mapped_column(default=utcnow)

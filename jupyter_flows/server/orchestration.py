@@ -1,0 +1,152 @@
+"""The rules for a flow run's state: which transitions are allowed, leases, and retries.
+
+    Pending ─> Scheduled ─(claim)─> Submitted ─> Running ─> Success, Failed, Crashed, ...
+                │  ^                   │
+                v  │                   └─> Scheduled  (an agent hands the run back)
+               Paused
+    any unfinished state ─> Cancelled
+    Failed, Crashed, TimedOut, TriggerFailed ─(retry rule)─> Scheduled
+
+* ``ALLOWED`` below is the whole table; anything else is refused (409) with a reason
+  naming both states. Only a claim moves a run to ``Submitted`` (that is what makes
+  claims exactly-once), so the states endpoint refuses it as a target.
+* Finished states are terminal, with one exception, the retry rule: a ``Failed`` (or
+  ``Crashed``, ``TimedOut``, ``TriggerFailed``) run whose ``run_count <= max_retries``
+  may go back to ``Scheduled``. ``run_count`` grows by one on every claim, so a run is
+  attempted at most ``max_retries + 1`` times. A ``Crashed`` run (infrastructure died) is
+  rescheduled automatically; a ``Failed`` one (the flow itself failed) only on request.
+* ``Cancelled`` is allowed from every state that is not finished, without the lease (a
+  person cancels a run they do not hold).
+* Every other write to a claimed run must carry the run's current, unexpired lease.
+* Each change increments the run's ``version`` and adds a row to its state history.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from jupyter_flows.server.models import FlowRunModel, FlowRunStateModel
+
+SCHEDULED = frozenset({"Scheduled", "Retrying"})
+CLAIMABLE = SCHEDULED
+ACTIVE = frozenset({"Submitted", "Running"})
+CLAIM_ONLY = frozenset({"Submitted"})
+SUCCEEDED = frozenset({"Success", "Cached", "Mapped", "Skipped"})
+FAILED = frozenset({"Failed", "TriggerFailed", "TimedOut", "Crashed"})
+FINISHED = SUCCEEDED | FAILED | {"Cancelled"}
+
+_WAITING = frozenset({"Scheduled", "Retrying", "Paused", "Submitted", "Cancelled", "Failed"})
+
+#: current state -> states it may move to (the retry rule adds FAILED -> Scheduled).
+ALLOWED: dict[str, frozenset[str]] = {
+    "Pending": frozenset({"Scheduled", "Paused", "Submitted", "Cancelled", "Failed"}),
+    "Scheduled": _WAITING,
+    "Retrying": _WAITING,
+    "Paused": frozenset({"Scheduled", "Cancelled", "Failed"}),
+    "Submitted": frozenset({"Running", "Scheduled", "Failed", "Crashed", "Cancelled"}),
+    "Running": FINISHED,
+    **{state: frozenset() for state in FINISHED},
+}
+
+
+def retries_left(run: FlowRunModel) -> bool:
+    return run.run_count <= run.max_retries
+
+
+def transition_problem(current: str, new: str, run_count: int, max_retries: int) -> str | None:
+    """Why ``current -> new`` is refused, or None when it is allowed (claims excepted)."""
+    if new in CLAIM_ONLY:
+        return (f"cannot move a run from {current} to {new}: only a claim by an agent "
+                f"(POST /api/agents/{{id}}/claim) makes a run {new}")
+    if new in ALLOWED.get(current, frozenset()):
+        return None
+    if current in FAILED and new == "Scheduled":
+        if run_count <= max_retries:
+            return None
+        return (f"cannot move a run from {current} to {new}: no retries left "
+                f"(it ran {run_count} time(s) and max_retries is {max_retries})")
+    if current in FINISHED:
+        return (f"cannot move a run from {current} to {new}: {current} is a finished state "
+                f"(only a failed run with retries left may go back to Scheduled)")
+    allowed = ", ".join(sorted(ALLOWED.get(current, frozenset()))) or "nothing"
+    return f"cannot move a run from {current} to {new}: {current} may only move to {allowed}"
+
+
+def lease_problem(run: FlowRunModel, lease_id: str | None, now: datetime) -> str | None:
+    """Why a write carrying ``lease_id`` may not touch ``run``, or None if it may."""
+    if run.lease_id is None:
+        if lease_id is None:
+            return None
+        return (f"lease {lease_id} is no longer valid: flow run {run.id} is {run.state} "
+                f"and holds no lease")
+    if lease_id is None:
+        return (f"flow run {run.id} is claimed by agent {run.agent_id}; writes to it must "
+                f"carry its lease_id")
+    if lease_id != run.lease_id:
+        return (f"lease {lease_id} is no longer valid: flow run {run.id} was claimed again "
+                f"under another lease")
+    if run.lease_expires_at is not None and run.lease_expires_at < now:
+        return (f"lease {lease_id} is no longer valid: it expired at "
+                f"{run.lease_expires_at.isoformat()} (no heartbeat since "
+                f"{_iso(run.last_heartbeat)})")
+    return None
+
+
+def apply_state(session: Session, run: FlowRunModel, state: str, message: str | None,
+                now: datetime, lease_timeout: float) -> None:
+    """Move ``run`` to ``state`` (already checked), record it, and fix up its lease."""
+    run.state = state
+    run.state_message = message
+    run.state_timestamp = now
+    run.updated = now
+    run.version += 1
+    if state in ACTIVE:
+        run.last_heartbeat = now
+        run.lease_expires_at = now + timedelta(seconds=lease_timeout)
+    else:
+        run.lease_id = None
+        run.lease_expires_at = None
+    if state in SCHEDULED:
+        run.exit_code = None
+        run.infrastructure_message = None
+    session.add(FlowRunStateModel(flow_run_id=run.id, state=state, message=message,
+                                  timestamp=now, version=run.version))
+
+
+def crash(session: Session, run: FlowRunModel, message: str, now: datetime,
+          lease_timeout: float) -> bool:
+    """Mark ``run`` Crashed, then reschedule it if it has retries left; True if it was."""
+    apply_state(session, run, "Crashed", message, now, lease_timeout)
+    return reschedule_if_retries_left(session, run, now, lease_timeout)
+
+
+def reschedule_if_retries_left(session: Session, run: FlowRunModel, now: datetime,
+                               lease_timeout: float) -> bool:
+    if not retries_left(run):
+        return False
+    apply_state(session, run, "Scheduled",
+                f"retry {run.run_count} of {run.max_retries} after the run {run.state}",
+                now, lease_timeout)
+    run.scheduled_start = now
+    return True
+
+
+def crash_message(run: FlowRunModel, now: datetime) -> str:
+    """Why the liveness sweeper gave up on ``run``: its last heartbeat and any exit code."""
+    if run.last_heartbeat is None:
+        text = "no heartbeat was ever received"
+    else:
+        age = (now - run.last_heartbeat).total_seconds()
+        text = f"last heartbeat at {_iso(run.last_heartbeat)} ({age:.1f} s ago)"
+    message = f"flow run lost: {text}; its lease expired"
+    if run.exit_code is not None:
+        message += f"; the infrastructure reported exit code {run.exit_code}"
+    if run.infrastructure_message:
+        message += f": {run.infrastructure_message}"
+    return message
+
+
+def _iso(moment: datetime | None) -> str:
+    return "never" if moment is None else moment.isoformat(timespec="seconds")

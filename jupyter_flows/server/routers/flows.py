@@ -1,0 +1,88 @@
+"""Registering flows (a new version per changed spec) and reading them back."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from jupyter_flows.server.deps import BackendDep
+from jupyter_flows.server.models import FlowModel, utcnow
+from jupyter_flows.server.runs import flow_payload, not_found, spec_hash
+from jupyter_flows.server.schemas import Flow, FlowCreate, FlowRegistration, Page
+
+router = APIRouter(prefix="/flows", tags=["flows"])
+
+
+@router.post("", response_model=FlowRegistration, status_code=status.HTTP_201_CREATED,
+             responses={200: {"description": "the spec was already registered: that version "
+                                             "(its storage, run config etc. updated)"}})
+def register_flow(body: FlowCreate, backend: BackendDep, response: Response
+                  ) -> FlowRegistration:
+    """A new version when the spec changed; the same spec returns its existing version."""
+    digest = spec_hash(body.spec)
+
+    def work(session: Session) -> FlowRegistration:
+        now = utcnow()
+        existing = session.scalars(select(FlowModel).where(
+            FlowModel.project == body.project, FlowModel.name == body.name,
+            FlowModel.spec_hash == digest)).one_or_none()
+        deployment = {"storage": body.storage, "run_config": body.run_config,
+                      "executor": body.executor, "labels": body.labels,
+                      "max_retries": body.max_retries}
+        if existing is not None:
+            if any(getattr(existing, k) != v for k, v in deployment.items()):
+                for key, value in deployment.items():
+                    setattr(existing, key, value)
+                existing.updated = now
+            return FlowRegistration(**flow_payload(existing).model_dump(), is_new=False)
+        latest = session.scalar(select(func.max(FlowModel.version)).where(
+            FlowModel.project == body.project, FlowModel.name == body.name)) or 0
+        flow = FlowModel(name=body.name, project=body.project, version=latest + 1,
+                         spec_hash=digest, spec=body.spec, created=now, updated=now,
+                         **deployment)
+        session.add(flow)
+        session.flush()
+        return FlowRegistration(**flow_payload(flow).model_dump(), is_new=True)
+
+    try:
+        result = backend.db.run(work)
+    except IntegrityError:  # a concurrent registration of the same flow won; read it
+        result = backend.db.run(work)
+    if not result.is_new:
+        response.status_code = status.HTTP_200_OK
+    return result
+
+
+@router.get("", response_model=Page[Flow])
+def list_flows(backend: BackendDep, name: str | None = None, project: str | None = None,
+               limit: Annotated[int, Query(ge=1, le=500)] = 50,
+               offset: Annotated[int, Query(ge=0)] = 0) -> Page[Flow]:
+    """Newest first."""
+    def work(session: Session) -> Page[Flow]:
+        query = select(FlowModel)
+        if name is not None:
+            query = query.where(FlowModel.name == name)
+        if project is not None:
+            query = query.where(FlowModel.project == project)
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = session.scalars(query.order_by(FlowModel.created.desc(), FlowModel.version.desc())
+                               .limit(limit).offset(offset))
+        return Page[Flow](items=[flow_payload(f) for f in rows], total=total, limit=limit,
+                          offset=offset)
+
+    return backend.db.run(work, write=False)
+
+
+@router.get("/{flow_id}", response_model=Flow)
+def get_flow(flow_id: str, backend: BackendDep) -> Flow:
+    def work(session: Session) -> Flow:
+        flow = session.get(FlowModel, flow_id)
+        if flow is None:
+            raise not_found("flow", flow_id)
+        return flow_payload(flow)
+
+    return backend.db.run(work, write=False)

@@ -1,0 +1,65 @@
+"""Setting a flow run's state (checked by the orchestration rules) and its history."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jupyter_flows.server.deps import BackendDep
+from jupyter_flows.server.models import FlowRunStateModel, utcnow
+from jupyter_flows.server.orchestration import (
+    SCHEDULED,
+    apply_state,
+    lease_problem,
+    reschedule_if_retries_left,
+    transition_problem,
+)
+from jupyter_flows.server.runs import conflict, describe_run, load_run
+from jupyter_flows.server.schemas import FlowRun, StateRecord, StateWrite
+
+router = APIRouter(prefix="/flow_runs", tags=["states"])
+
+
+@router.post("/{flow_run_id}/state", response_model=FlowRun,
+             responses={409: {"description": "refused: transition, version or lease"}})
+def set_flow_run_state(flow_run_id: str, body: StateWrite, backend: BackendDep) -> FlowRun:
+    """Checks, in order: ``expected_version``, the lease, then the transition table."""
+    timeout = backend.settings.lease_timeout
+
+    def work(session: Session) -> FlowRun:
+        now = utcnow()
+        run = load_run(session, flow_run_id, backend.db.kind, for_update=True)
+        if body.expected_version is not None and body.expected_version != run.version:
+            raise conflict(f"flow run {run.id} is at version {run.version} ({run.state}), "
+                           f"not the expected version {body.expected_version}")
+        if not (body.state == "Cancelled" and body.lease_id is None):
+            problem = lease_problem(run, body.lease_id, now)
+            if problem:
+                raise conflict(problem)
+        problem = transition_problem(run.state, body.state, run.run_count, run.max_retries)
+        if problem:
+            raise conflict(f"flow run {run.id}: {problem}")
+        apply_state(session, run, body.state, body.message, now, timeout)
+        if body.state == "Crashed":
+            reschedule_if_retries_left(session, run, now, timeout)
+        return describe_run(session, run)
+
+    payload = backend.db.run(work)
+    if payload.state in SCHEDULED:
+        backend.notifier.notify()
+    return payload
+
+
+@router.get("/{flow_run_id}/states", response_model=list[StateRecord])
+def read_flow_run_states(flow_run_id: str, backend: BackendDep) -> list[StateRecord]:
+    """Every state the run has been in, oldest first."""
+
+    def work(session: Session) -> list[StateRecord]:
+        load_run(session, flow_run_id, backend.db.kind)
+        rows = session.scalars(select(FlowRunStateModel)
+                               .where(FlowRunStateModel.flow_run_id == flow_run_id)
+                               .order_by(FlowRunStateModel.id))
+        return [StateRecord.model_validate(row) for row in rows]
+
+    return backend.db.run(work, write=False)

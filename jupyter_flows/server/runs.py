@@ -1,0 +1,120 @@
+"""Loading flows, runs and agents, and turning rows into wire payloads.
+
+Responses mask secrets in run configs (see :mod:`jupyter_flows.server.auth`) unless a
+caller asks for the unmasked form (only the claim does).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import HTTPException, status
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from jupyter_flows.server.auth import mask_run_config
+from jupyter_flows.server.models import AgentModel, FlowModel, FlowRunModel
+from jupyter_flows.server.schemas import Agent, AgentMatch, Flow, FlowRun
+
+
+def spec_hash(spec: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of ``spec`` (sorted keys, no spaces)."""
+    canonical = json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def not_found(kind: str, id_: str) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no {kind} with id {id_!r}")
+
+
+def conflict(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_409_CONFLICT, detail=detail)
+
+
+def load_run(session: Session, run_id: str, dialect: str, for_update: bool = False
+             ) -> FlowRunModel:
+    query: Select[FlowRunModel] = select(FlowRunModel).where(FlowRunModel.id == run_id)
+    if for_update and dialect == "postgresql":
+        query = query.with_for_update()
+    run = session.scalars(query).one_or_none()
+    if run is None:
+        raise not_found("flow run", run_id)
+    return run
+
+
+def load_agent(session: Session, agent_id: str) -> AgentModel:
+    agent = session.get(AgentModel, agent_id)
+    if agent is None:
+        raise not_found("agent", agent_id)
+    return agent
+
+
+def flow_payload(flow: FlowModel, mask: bool = True) -> Flow:
+    payload = Flow.model_validate(flow)
+    if mask:
+        payload.run_config = mask_run_config(payload.run_config)
+    return payload
+
+
+def run_payload(run: FlowRunModel, flow: FlowModel, agent_name: str | None,
+                mask: bool = True, agent_match: AgentMatch | None = None) -> FlowRun:
+    return FlowRun(
+        id=run.id, flow_id=run.flow_id, flow_name=flow.name, project=flow.project,
+        flow_version=flow.version, parameters=run.parameters,
+        run_config=mask_run_config(run.run_config) if mask else run.run_config,
+        executor=run.executor, labels=run.labels, idempotency_key=run.idempotency_key,
+        scheduled_start=run.scheduled_start, state=run.state, state_message=run.state_message,
+        state_timestamp=run.state_timestamp, version=run.version, run_count=run.run_count,
+        max_retries=run.max_retries, agent_id=run.agent_id, agent_name=agent_name,
+        lease_expires_at=run.lease_expires_at, last_heartbeat=run.last_heartbeat,
+        exit_code=run.exit_code, created=run.created, updated=run.updated,
+        agent_match=agent_match,
+    )
+
+
+def describe_run(session: Session, run: FlowRunModel, mask: bool = True,
+                 agent_match: AgentMatch | None = None) -> FlowRun:
+    flow = session.get(FlowModel, run.flow_id)
+    assert flow is not None  # foreign key
+    agent = session.get(AgentModel, run.agent_id) if run.agent_id else None
+    return run_payload(run, flow, agent.name if agent else None, mask, agent_match)
+
+
+def is_online(agent: AgentModel, now: datetime, agent_timeout: float) -> bool:
+    return agent.last_heartbeat >= now - timedelta(seconds=agent_timeout)
+
+
+def agent_payload(agent: AgentModel, now: datetime, agent_timeout: float) -> Agent:
+    return Agent(id=agent.id, name=agent.name, type=agent.type, labels=agent.labels,
+                 created=agent.created, last_heartbeat=agent.last_heartbeat,
+                 online=is_online(agent, now, agent_timeout))
+
+
+def agent_match(session: Session, labels: list[str], now: datetime,
+                agent_timeout: float) -> AgentMatch:
+    """Whether an online agent's labels include all of ``labels``; if not, why not."""
+    since = now - timedelta(seconds=agent_timeout)
+    online = list(session.scalars(select(AgentModel)
+                                  .where(AgentModel.last_heartbeat >= since)
+                                  .order_by(AgentModel.name)))
+    wanted = sorted(set(labels))
+    matching = [a for a in online if set(wanted) <= set(a.labels)]
+    if matching:
+        names = ", ".join(repr(a.name) for a in matching)
+        return AgentMatch(matched=True, agent_ids=[a.id for a in matching],
+                          explanation=f"{len(matching)} online agent(s) can run it: {names}")
+    if not online:
+        needed = (f"whose labels include {wanted}" if wanted else "(any labels)")
+        return AgentMatch(
+            matched=False, agent_ids=[],
+            explanation=f"no agent is online (none has sent a heartbeat in the last "
+                        f"{agent_timeout:g} s); start an agent {needed}")
+    gaps = "; ".join(
+        f"agent {a.name!r} lacks {', '.join(repr(x) for x in wanted if x not in a.labels)}"
+        for a in online)
+    return AgentMatch(matched=False, agent_ids=[],
+                      explanation=f"no online agent has all of this run's labels {wanted}: "
+                                  f"{gaps}")

@@ -1,0 +1,86 @@
+"""The backend server's settings: where the database lives, where to listen, and timeouts.
+
+Timeouts and the guarantees they give:
+
+* ``lease_timeout`` (30 s): a claimed run's lease lasts this long after its last heartbeat.
+  The agent and the flow-run process heartbeat every ``lease_timeout / 3`` or so.
+* ``sweep_interval`` (5 s): how often the liveness sweeper looks for expired leases. A dead
+  run is therefore marked Crashed within ``lease_timeout + sweep_interval`` of its last
+  heartbeat.
+* ``agent_timeout`` (60 s): an agent is *online* while its last heartbeat (or claim, which
+  counts as one) is younger than this. Agents long-poll for at most ``claim_max_wait``
+  (30 s), so a polling agent never looks offline.
+* ``claim_poll_interval`` (0.5 s): a waiting claim re-checks the database this often, for
+  runs created by another server process; runs created through this process wake it at once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+DEFAULT_DATABASE_URL = "sqlite:///~/.jupyter-flows/backend.db"
+
+#: Environment variable for each setting read by :meth:`Settings.from_env`.
+ENV_VARS: dict[str, str] = {
+    "database_url": "JUPYTER_FLOWS_DATABASE_URL",
+    "host": "JUPYTER_FLOWS_SERVER_HOST",
+    "port": "JUPYTER_FLOWS_SERVER_PORT",
+    "api_key": "JUPYTER_FLOWS_API_KEY",
+    "lease_timeout": "JUPYTER_FLOWS_LEASE_TIMEOUT",
+    "sweep_interval": "JUPYTER_FLOWS_SWEEP_INTERVAL",
+    "agent_timeout": "JUPYTER_FLOWS_AGENT_TIMEOUT",
+    "claim_max_wait": "JUPYTER_FLOWS_CLAIM_MAX_WAIT",
+    "claim_poll_interval": "JUPYTER_FLOWS_CLAIM_POLL_INTERVAL",
+    "sqlite_busy_timeout": "JUPYTER_FLOWS_SQLITE_BUSY_TIMEOUT",
+}
+
+
+class Settings(BaseModel):
+    """Everything the server needs; build one with :meth:`from_env` or by keyword."""
+
+    database_url: str = Field(DEFAULT_DATABASE_URL,
+                              description="SQLAlchemy URL: sqlite:///PATH or "
+                                          "postgresql+psycopg://USER@HOST:PORT/DB")
+    host: str = "127.0.0.1"
+    port: int = Field(4200, ge=0, le=65535)
+    api_key: str | None = Field(None, description="if set, /api requests need "
+                                                  "'Authorization: Bearer KEY'")
+    lease_timeout: float = Field(30.0, gt=0, description="seconds a lease outlives its "
+                                                         "last heartbeat")
+    sweep_interval: float = Field(5.0, gt=0, description="seconds between liveness sweeps")
+    agent_timeout: float = Field(60.0, gt=0, description="an agent is online while its last "
+                                                         "heartbeat is younger than this")
+    claim_max_wait: float = Field(30.0, ge=0, description="cap on a claim's ?wait=")
+    claim_poll_interval: float = Field(0.5, gt=0, description="fallback re-check of a "
+                                                              "waiting claim")
+    sqlite_busy_timeout: int = Field(5000, ge=0, description="SQLite busy_timeout in ms; "
+                                                             "the server also retries")
+    log_level: str = "info"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from ``JUPYTER_FLOWS_*`` variables (see ``ENV_VARS``), then ``overrides``."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {field: env[var] for field, var in ENV_VARS.items()
+                                  if env.get(var)}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    @property
+    def database_kind(self) -> str:
+        """``sqlite`` or ``postgresql`` (the dialect part of the URL)."""
+        return self.database_url.split(":", 1)[0].split("+", 1)[0]
+
+    def resolved_database_url(self) -> str:
+        """The URL with ``~`` expanded in a SQLite path (whose folder is created)."""
+        prefix = "sqlite:///"
+        if not self.database_url.startswith(prefix) or self.database_url == prefix + ":memory:":
+            return self.database_url
+        path = Path(self.database_url[len(prefix):]).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return prefix + str(path)

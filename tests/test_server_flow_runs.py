@@ -1,0 +1,172 @@
+"""Flow runs through the ASGI app: creation, idempotency keys, lists, agent_match."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from jupyter_flows.server.settings import Settings
+from jupyter_flows.server.testing import in_process
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def http(tmp_path):
+    async with in_process(Settings(database_url=f"sqlite:///{tmp_path}/backend.db")) as client:
+        yield client
+
+
+async def register(http, name="etl", spec=None, **fields):
+    body = {"name": name, "spec": spec or {"tasks": []}, **fields}
+    return (await http.post("/api/flows", json=body)).json()
+
+
+async def create(http, expect=201, **body):
+    response = await http.post("/api/flow_runs", json=body)
+    assert response.status_code == expect, response.text
+    return response.json()
+
+
+async def test_create_by_id_starts_scheduled_with_the_flows_defaults(http):
+    flow = await register(http, labels=["gpu"], max_retries=2,
+                          run_config={"type": "LocalRun", "env": {"A": "1"}},
+                          executor={"type": "LocalExecutor"})
+    run = await create(http, flow_id=flow["id"], parameters={"x": 1})
+    assert run["state"] == "Scheduled" and run["version"] == 1 and run["run_count"] == 0
+    assert (run["labels"], run["max_retries"]) == (["gpu"], 2)
+    assert run["run_config"] == {"type": "LocalRun", "env": {"A": "1"}}
+    assert (run["flow_name"], run["flow_version"], run["parameters"]) == ("etl", 1, {"x": 1})
+    got = (await http.get(f"/api/flow_runs/{run['id']}")).json()
+    assert got["state"] == "Scheduled" and got["agent_match"] is not None
+    history = (await http.get(f"/api/flow_runs/{run['id']}/states")).json()
+    assert [(h["state"], h["version"]) for h in history] == [("Scheduled", 1)]
+
+
+async def test_overrides_merge_or_replace(http):
+    flow = await register(http, run_config={"type": "LocalRun", "env": {"A": "1"}},
+                          labels=["a"])
+    same_type = await create(http, flow_id=flow["id"], run_config={"working_dir": "/w"},
+                             labels=["b", "a", "b"], max_retries=3)
+    assert same_type["run_config"] == {"type": "LocalRun", "env": {"A": "1"},
+                                       "working_dir": "/w"}
+    assert (same_type["labels"], same_type["max_retries"]) == (["a", "b"], 3)
+    other_type = await create(http, flow_id=flow["id"],
+                              run_config={"type": "DockerRun", "image": "python"})
+    assert other_type["run_config"] == {"type": "DockerRun", "image": "python"}
+
+
+async def test_create_by_name_takes_the_newest_or_the_given_version(http):
+    v1 = await register(http, spec={"v": 1})
+    v2 = await register(http, spec={"v": 2})
+    assert (await create(http, flow_name="etl"))["flow_id"] == v2["id"]
+    assert (await create(http, flow_name="etl", flow_version=1))["flow_id"] == v1["id"]
+    missing = await http.post("/api/flow_runs", json={"flow_name": "etl", "flow_version": 9})
+    assert missing.status_code == 404 and "version 9" in missing.json()["detail"]
+    await register(http, project="elsewhere")
+    ambiguous = await http.post("/api/flow_runs", json={"flow_name": "etl"})
+    assert ambiguous.status_code == 422 and "give project" in ambiguous.json()["detail"]
+    assert (await create(http, flow_name="etl", project="default"))["flow_id"] == v2["id"]
+    both = await http.post("/api/flow_runs", json={"flow_name": "etl", "flow_id": v1["id"]})
+    assert both.status_code == 422
+
+
+async def test_idempotency_key_returns_the_existing_run(http):
+    flow = await register(http)
+    first = await create(http, flow_id=flow["id"], idempotency_key="nightly-2024-01-01")
+    again = await create(http, expect=200, flow_id=flow["id"],
+                         idempotency_key="nightly-2024-01-01", parameters={"ignored": True})
+    assert again["id"] == first["id"] and again["parameters"] == {}
+    other = await create(http, flow_id=flow["id"], idempotency_key="nightly-2024-01-02")
+    assert other["id"] != first["id"]
+    # concurrent creates with one key make one run
+    results = await asyncio.gather(*[
+        http.post("/api/flow_runs", json={"flow_id": flow["id"], "idempotency_key": "k"})
+        for _ in range(6)])
+    assert sorted(r.status_code for r in results) == [200] * 5 + [201]
+    assert len({r.json()["id"] for r in results}) == 1
+    page = (await http.get("/api/flow_runs", params={"flow_id": flow["id"]})).json()
+    assert page["total"] == 3
+
+
+async def test_list_filters_and_pagination(http):
+    a = await register(http, name="a")
+    b = await register(http, name="b")
+    for _ in range(3):
+        await create(http, flow_id=a["id"], labels=["gpu", "eu"])
+    await create(http, flow_id=a["id"], labels=["eu"])
+    cancelled = await create(http, flow_id=b["id"])
+    await http.post(f"/api/flow_runs/{cancelled['id']}/state", json={"state": "Cancelled"})
+
+    async def ids(**params):
+        page = (await http.get("/api/flow_runs", params=params)).json()
+        return page["total"], [r["id"] for r in page["items"]]
+
+    assert (await ids())[0] == 5
+    assert (await ids(flow_id=a["id"]))[0] == 4
+    assert (await ids(flow_name="b"))[1] == [cancelled["id"]]
+    assert (await ids(state="Cancelled"))[1] == [cancelled["id"]]
+    assert (await ids(state=["Cancelled", "Scheduled"]))[0] == 5
+    assert (await ids(labels=["eu"]))[0] == 4
+    assert (await ids(labels=["eu", "gpu"]))[0] == 3
+    total, first_two = await ids(limit=2)
+    _, next_two = await ids(limit=2, offset=2)
+    _, last = await ids(limit=2, offset=4)
+    assert total == 5 and len(first_two + next_two + last) == 5
+    assert len(set(first_two + next_two + last)) == 5
+    assert (await http.get("/api/flow_runs", params={"limit": 0})).status_code == 422
+
+
+async def test_get_missing_run_is_404(http):
+    response = await http.get("/api/flow_runs/0123")
+    assert response.status_code == 404 and "0123" in response.json()["detail"]
+
+
+async def test_scheduled_start_is_kept(http):
+    flow = await register(http)
+    later = datetime.now(timezone.utc) + timedelta(hours=1)
+    run = await create(http, flow_id=flow["id"], scheduled_start=later.isoformat())
+    start = datetime.fromisoformat(run["scheduled_start"].replace("Z", "+00:00"))
+    assert abs((start - later).total_seconds()) < 0.001
+
+
+async def test_agent_match_explains_what_is_missing(http):
+    flow = await register(http, labels=["gpu", "prod"])
+    run = await create(http, flow_id=flow["id"])
+
+    async def match():
+        return (await http.get(f"/api/flow_runs/{run['id']}")).json()["agent_match"]
+
+    nobody = await match()
+    assert nobody["matched"] is False
+    assert nobody["explanation"].startswith("no agent is online")
+    assert "['gpu', 'prod']" in nobody["explanation"]
+
+    await http.post("/api/agents", json={"name": "cpu-box", "labels": ["prod"]})
+    await http.post("/api/agents", json={"name": "laptop", "labels": []})
+    missing = await match()
+    assert missing["matched"] is False
+    assert missing["explanation"] == (
+        "no online agent has all of this run's labels ['gpu', 'prod']: "
+        "agent 'cpu-box' lacks 'gpu'; agent 'laptop' lacks 'gpu', 'prod'")
+
+    gpu = (await http.post("/api/agents", json={"name": "gpu-box",
+                                                "labels": ["gpu", "prod", "x"]})).json()
+    found = await match()
+    assert found["matched"] is True and found["agent_ids"] == [gpu["id"]]
+    assert "'gpu-box'" in found["explanation"]
+
+
+async def test_offline_agents_do_not_match(tmp_path):
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/b.db", agent_timeout=0.2)
+    async with in_process(settings) as http:
+        flow = await register(http)
+        run = await create(http, flow_id=flow["id"])
+        await http.post("/api/agents", json={"name": "old", "labels": []})
+        await asyncio.sleep(0.3)
+        agents = (await http.get("/api/agents")).json()
+        assert [(a["name"], a["online"]) for a in agents] == [("old", False)]
+        got = (await http.get(f"/api/flow_runs/{run['id']}")).json()
+        assert got["agent_match"]["explanation"].startswith("no agent is online")
