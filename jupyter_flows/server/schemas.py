@@ -31,6 +31,28 @@ def _check_state(name: str) -> str:
     return name
 
 
+def _check_run_config(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A run config must parse (the message names the model, field and rule); a partial
+    override without ``type`` is merged into the flow's config and checked there."""
+    if value and "type" in value:
+        from jupyter_flows.run_configs import run_config_from_config
+
+        run_config_from_config(value)  # RunConfigError is a ValueError: a 422 naming it
+    return value
+
+
+def _check_executor(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value and "type" in value:
+        from jupyter_flows.errors import ExecutorError
+        from jupyter_flows.executors.base import executor_from_config
+
+        try:
+            executor_from_config(value)
+        except ExecutorError as exc:
+            raise ValueError(str(exc)) from None
+    return value
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -58,6 +80,9 @@ class FlowCreate(_Model):
     executor: dict[str, Any] = Field(default_factory=dict)
     labels: list[str] = Field(default_factory=list)
     max_retries: int = Field(0, ge=0)
+
+    _run_config_ok = field_validator("run_config")(_check_run_config)
+    _executor_ok = field_validator("executor")(_check_executor)
 
 
 class Flow(_Out):
@@ -98,6 +123,9 @@ class FlowRunCreate(_Model):
     idempotency_key: str | None = Field(None, max_length=200)
     scheduled_start: datetime | None = None
     max_retries: int | None = Field(None, ge=0)
+
+    _run_config_ok = field_validator("run_config")(_check_run_config)
+    _executor_ok = field_validator("executor")(_check_executor)
 
     @model_validator(mode="after")
     def _one_flow_reference(self) -> FlowRunCreate:
