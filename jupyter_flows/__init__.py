@@ -50,6 +50,13 @@ _MODULES = {
 __all__ = sorted([*_EXPORTS, *_MODULES, "__version__"])
 
 
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext jupyter_flows``: register the ``%%task``, ``%%flow`` and ``%flow`` magics."""
+    from jupyter_flows.notebook.magics import load_ipython_extension as load
+
+    load(ipython)
+
+
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
         value = getattr(import_module(_EXPORTS[name]), name)
