@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Run every check: lint, types and the whole test suite (what CI runs).
+# Run every check: lint, types and the whole test suite (what CI runs). Extra arguments go
+# to pytest, e.g. `bash scripts/test.sh -m "not slow"` for the quick part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 export PATH="$PWD/.venv/bin:$PATH"
 echo "== ruff"; ruff check .
 echo "== mypy"; mypy
+# shellcheck source=scripts/postgres.sh
+source scripts/postgres.sh
+trap stop_test_postgres EXIT
+start_test_postgres
 echo "== pytest"
-exec pytest "$@"
+pytest "$@"
