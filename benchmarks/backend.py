@@ -8,7 +8,10 @@ Starts uvicorn on a temporary SQLite file and measures, through the HTTP client:
   after the previous was claimed): the time from sending the create request to the agent
   receiving the claim;
 * runs per second that are created, claimed, set Running and set Success, with 1 and 4
-  agent threads while one thread creates the runs.
+  agent threads while one thread creates the runs;
+* submit -> Running through a real ``LocalAgent`` subprocess that launches a real flow-run
+  process for each run (registered flow, Local storage): the time from the create request
+  to the Running state written by the flow-run process, read from the run's state history.
 
 Prints a markdown table.
 """
@@ -108,10 +111,47 @@ def throughput(url: str, runs: int, agents: int) -> float:
     return runs / elapsed
 
 
+def _noop() -> int:
+    return 1
+
+
+def agent_latency(url: str, tmp: str, runs: int) -> list[float]:
+    """Seconds from create to Running through a real local agent and flow-run process."""
+    import os
+    import subprocess
+    import sys
+
+    from jupyter_flows import Flow, Local, task
+
+    client = Client(url)
+    with Flow("agent-latency", storage=Local(directory=f"{tmp}/flows")) as flow:
+        task(_noop)()
+    record = flow.register(client=client)
+    env = {**os.environ, "JUPYTER_FLOWS_BACKEND_URL": url}
+    agent = subprocess.Popen([sys.executable, "-m", "jupyter_flows", "agent", "local", "start",
+                              "--poll-wait", "10"], env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    latencies = []
+    try:
+        for _ in range(runs):
+            run = client.create_flow_run(record.id)
+            while client.get_flow_run(run.id).state not in ("Success", "Failed", "Crashed"):
+                time.sleep(0.05)
+            history = {s.state: s.timestamp for s in client.get_flow_run_states(run.id)}
+            latencies.append((history["Running"] - history["Scheduled"]).total_seconds())
+    finally:
+        agent.terminate()
+        agent.wait(timeout=30)
+        client.close()
+    return latencies
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200, help="runs for the latency test")
     parser.add_argument("--throughput-runs", type=int, default=300)
+    parser.add_argument("--agent-runs", type=int, default=30,
+                        help="runs launched through a real local agent")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         rows = []
@@ -122,6 +162,12 @@ def main() -> None:
                      f"p95 {percentile(latencies, 0.95) * 1000:.1f} ms, "
                      f"max {max(latencies) * 1000:.1f} ms, "
                      f"mean {statistics.mean(latencies) * 1000:.1f} ms"))
+        with running_server(Path(tmp) / "agent.db") as url:
+            through_agent = agent_latency(url, tmp, args.agent_runs)
+        rows.append((f"submit -> Running through a local agent and a new flow-run process "
+                     f"({args.agent_runs} runs)",
+                     f"p50 {percentile(through_agent, 0.5) * 1000:.0f} ms, "
+                     f"p95 {percentile(through_agent, 0.95) * 1000:.0f} ms"))
         for agents in (1, 4):
             with running_server(Path(tmp) / f"throughput-{agents}.db") as url:
                 rate = throughput(url, args.throughput_runs, agents)
