@@ -2,7 +2,8 @@
 
 A trigger takes the upstream states (a mapped upstream counts once per child, as in
 Prefect 1.x) and returns True to run; False makes the task ``TriggerFailed``.
-``manual_only`` raises :class:`PAUSE` instead.
+``manual_only`` raises :class:`PAUSE` instead, and a trigger raising :class:`SKIP` makes the
+task ``Skipped`` (``not_all_skipped`` does when every upstream skipped).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
-from jupyter_flows.signals import PAUSE
+from jupyter_flows.signals import PAUSE, SKIP
 
 if TYPE_CHECKING:
     from jupyter_flows.engine.states import State
@@ -47,11 +48,14 @@ def any_failed(upstream_states: Collection[State]) -> bool:
 
 
 def not_all_skipped(upstream_states: Collection[State]) -> bool:
-    """Run when every upstream succeeded and at least one of them did not skip (``merge``)."""
-    states = upstream_states
-    return all(s.is_successful() for s in states) and (
-        not upstream_states or not all(s.is_skipped() for s in states)
-    )
+    """Run when every upstream succeeded and at least one of them did not skip (``merge``).
+
+    When every upstream skipped (no ``case`` branch ran) the task skips too, as in Prefect
+    1.x: a flow whose branches all stayed closed has not failed.
+    """
+    if upstream_states and all(s.is_skipped() for s in upstream_states):
+        raise SKIP("every upstream task was skipped")
+    return all(s.is_successful() for s in upstream_states)
 
 
 def manual_only(upstream_states: Collection[State]) -> bool:

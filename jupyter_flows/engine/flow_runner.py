@@ -343,11 +343,13 @@ def run_flow(
     if hub is not None:
         hub.run_started(flow, params, run_id)
     _log.info("flow run %r of %r: started with %s", run_id, flow.name, chosen.describe())
+    # not `cache_store or ...`: an empty MemoryCacheStore is falsy (it has __len__)
+    store = cache_store if cache_store is not None else default_cache_store
     with chosen.start(hub.task_event if hub is not None else None) as session:
         planner = _Planner(flow, order, params, session, run_id, task_states or {}, resumed,
-                           cache_store or default_cache_store)
+                           store)
         states = planner.run()
-    _remember_cacheable(flow, states, cache_store or default_cache_store)
+    _remember_cacheable(flow, states, store)
     final = _flow_state(flow, states, time.perf_counter() - started)
     final.context = {**(final.context or {}), "flow_run_id": run_id}
     final = _flow_handlers(flow, state, final)

@@ -6,6 +6,7 @@ event sink (observers on the driver):
     (upstream not finished)      -> Pending      the run waits; nothing is executed
     (an upstream skipped)        -> Skipped      unless skip_on_upstream_skip=False
     (trigger False / raises)     -> TriggerFailed
+    (trigger raises SKIP)        -> Skipped
     (manual_only, not resumed)   -> Paused
     (target exists / cache hit)  -> Cached
     Running -> Success | Failed | TimedOut | Skipped
@@ -156,7 +157,14 @@ class TaskRunner:
     # ------------------------------------------------------------------ steps
     def _move(self, old: State | None, new: State, map_index: int | None) -> State:
         for handler in self.task.state_handlers:
-            replaced = handler(self.task, old, new)
+            try:
+                replaced = handler(self.task, old, new)
+            except Exception as exc:
+                # handlers are user code: an error fails the task (on every executor)
+                # instead of escaping the runner and the flow run
+                new = self._failed(exc)
+                new.message = f"state handler {_name(handler)} raised {new.message}"
+                break
             if replaced is not None:
                 new = replaced
         if self.sink is not None:
@@ -180,6 +188,8 @@ class TaskRunner:
             if not self.resumed:
                 return self._move(None, Paused(signal.message), map_index)
             ready = True
+        except SKIP as signal:  # e.g. merge() when no case branch ran: skip, not a failure
+            return self._move(None, Skipped(signal.message), map_index)
         except Exception as exc:
             return self._move(None, TriggerFailed(
                 f"trigger {_name(task.trigger)} raised {type(exc).__name__}: {exc}"), map_index)
@@ -234,13 +244,18 @@ class TaskRunner:
             run_count += 1
             ctx.run_count = run_count
             previous = self._move(previous, Running(run_count=run_count), map_index)
+            if not previous.is_running():  # a state handler failed (or replaced) the run
+                return previous
             state = self._attempt(inputs, ctx)
             state.run_count = run_count
             retry = isinstance(state, Retrying)
             if not retry and isinstance(state, Failed) and run_count <= task.max_retries:
                 error = state.result
+                # FAIL is an Exception, so retry_on=(Exception,) would match it, but the
+                # signal means "fail now, without retrying"
                 if isinstance(state, TimedOut) or (
-                    isinstance(error, BaseException) and isinstance(error, task.retry_on)
+                    isinstance(error, BaseException) and not isinstance(error, FAIL)
+                    and isinstance(error, task.retry_on)
                 ):
                     retry = True
             if not retry:
@@ -251,6 +266,8 @@ class TaskRunner:
             previous = self._move(previous, Retrying(
                 f"attempt {run_count} failed: {state.message}; retrying in {delay:g} s",
                 run_count=run_count, timestamp=time.time() + delay), map_index)
+            if not previous.is_retrying():
+                return previous
             if delay:
                 time.sleep(delay)
 
@@ -312,12 +329,15 @@ class TaskRunner:
 
     def _failed(self, exc: BaseException) -> State:
         text = user_traceback(exc)
+        # the message names the user's exception on every executor, even when an
+        # unpicklable one is replaced below
+        message = f"{type(exc).__name__}: {exc}"
         if self.portable:
             try:
                 pickle.dumps(exc)
             except Exception:
-                exc = RuntimeError(f"{type(exc).__name__}: {exc}")
-        return Failed(f"{type(exc).__name__}: {exc}", result=exc, traceback=text)
+                exc = RuntimeError(message)
+        return Failed(message, result=exc, traceback=text)
 
     def _run_name(self, inputs: dict[str, Any]) -> str | None:
         template = self.task.task_run_name

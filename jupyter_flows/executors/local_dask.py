@@ -22,7 +22,7 @@ class LocalDaskSession:
         self.num_workers = num_workers
         self.portable = scheduler == "processes"
         # threads share memory: task runners report directly; processes report through
-        # dask's scheduler callbacks, which run here in the parent
+        # dask's scheduler callbacks, which run here in the parent when a call finishes
         self.sink = None if self.portable else on_event
         self._on_event = on_event
         self.values: dict[str, Any] = {}
@@ -54,7 +54,7 @@ class LocalDaskSession:
             for call in calls:
                 if call.label is not None:
                     self._labels[call.key] = call.label
-            kwargs["callbacks"] = [(None, None, self._pretask, self._posttask, None)]
+            kwargs["callbacks"] = [(None, None, None, self._posttask, None)]
         if self.scheduler == "sync":
             results = dask.get(graph, keys, **kwargs)
         elif self.scheduler == "threads":
@@ -67,19 +67,18 @@ class LocalDaskSession:
             results = mp_get(graph, keys, pool=self._pool, **kwargs)
         self.values.update(zip(keys, results))
 
-    def _pretask(self, key: str, dsk: Any, state: Any) -> None:
-        from jupyter_flows.engine.states import Running
-
-        label = self._labels.get(key)
-        if label is not None and self._on_event is not None:
-            self._on_event(label[0], label[1], Running())
-
     def _posttask(self, key: str, result: Any, dsk: Any, state: Any, worker_id: Any) -> None:
-        from jupyter_flows.engine.states import State
+        from jupyter_flows.engine.states import Running, State
 
         label = self._labels.get(key)
-        if label is not None and self._on_event is not None and isinstance(result, State):
-            self._on_event(label[0], label[1], result)
+        if label is None or self._on_event is None or not isinstance(result, State):
+            return
+        # A call's start does not tell whether its task will run (it may skip, fail its
+        # trigger, be a parameter or a map's parent), so Running is reported here, only for
+        # states that went through attempts: observers see what the other executors report.
+        if result.run_count > 0:
+            self._on_event(label[0], label[1], Running(run_count=result.run_count))
+        self._on_event(label[0], label[1], result)
 
     def gather(self, keys: Sequence[str]) -> list[Any]:
         return [self.values[k] for k in keys]
