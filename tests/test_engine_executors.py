@@ -266,3 +266,20 @@ def test_a_task_whose_worker_dies_ends_crashed(recording_cluster) -> None:
     assert state.result[after].is_crashed()  # its input was lost with the worker
     assert state.is_failed()
     assert recording_cluster.instances[0].status.name == "closed"
+
+
+def test_a_task_whose_process_dies_on_the_processes_executor_ends_crashed(log) -> None:
+    with Flow("process-dies") as flow:
+        first = task(et.ran)(log)
+        dead = task(et.die)(upstream_tasks=[first])
+        after = task(et.inc)(dead)
+    state = flow.run(executor=LocalDaskExecutor(scheduler="processes", num_workers=1))
+    assert state.result[dead].is_crashed()
+    assert "a worker process died" in state.result[dead].message
+    assert not state.result[after].is_successful()
+    assert state.is_failed()
+    # the same flow run again gets a fresh pool: the executor was not left broken
+    with Flow("after-death") as again:
+        task(et.inc)(1)
+    assert again.run(executor=LocalDaskExecutor(scheduler="processes", num_workers=1)
+                     ).is_successful()

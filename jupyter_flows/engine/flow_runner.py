@@ -108,7 +108,8 @@ class _Planner:
             if width_calls:
                 values = self.session.gather([key for _, _, key in width_calls])
                 for (task, edge, _), value in zip(width_calls, values):
-                    self.widths[(task, edge)] = None if isinstance(value, ExecutionError) else value
+                    # a lost call (ExecutionError) or a crashed one (a State) has no width
+                    self.widths[(task, edge)] = value if isinstance(value, int | list) else None
             if len(deferred) == len(remaining):  # pragma: no cover - a planner bug, not user error
                 raise RuntimeError(f"flow runner made no progress on {deferred}")
             remaining = deferred

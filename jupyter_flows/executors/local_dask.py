@@ -62,10 +62,32 @@ class LocalDaskSession:
 
             results = threaded_get(graph, keys, pool=self._pool, **kwargs)
         else:
-            from dask.multiprocessing import get as mp_get
-
-            results = mp_get(graph, keys, pool=self._pool, **kwargs)
+            results = self._multiprocessing_get(graph, keys, kwargs)
         self.values.update(zip(keys, results))
+
+    def _multiprocessing_get(self, graph: dict[str, Any], keys: list[str],
+                             kwargs: dict[str, Any]) -> list[Any]:
+        """Run the stage on the process pool; when a worker process dies, what finished
+        keeps its state, the rest are Crashed, and a fresh pool serves the next stage."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        from dask.multiprocessing import get as mp_get
+
+        from jupyter_flows.engine.states import Crashed
+
+        finished: dict[str, Any] = {}
+
+        def remember(key: str, result: Any, dsk: Any, state: Any, worker_id: Any) -> None:
+            finished[key] = result
+
+        callbacks = [*kwargs.pop("callbacks", []), (None, None, None, remember, None)]
+        try:
+            return list(mp_get(graph, keys, pool=self._pool, callbacks=callbacks, **kwargs))
+        except BrokenProcessPool as exc:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self.__enter__()
+            reason = f"a worker process died while this ran ({exc})"
+            return [finished[k] if k in finished else Crashed(reason) for k in keys]
 
     def _posttask(self, key: str, result: Any, dsk: Any, state: Any, worker_id: Any) -> None:
         from jupyter_flows.engine.states import Running, State
