@@ -1,16 +1,24 @@
 """``jupyter-flows up``: the embedded backend, a local agent, and a demo run, in one command.
 
-The backend runs on a SQLite file (``~/.jupyter-flows/backend.db``), the agent as a
-subprocess; both stop when this command does. The demo flow is registered and run through
-the agent, its states and logs printed as they arrive.
+:class:`EmbeddedBackend` starts the backend (uvicorn on a SQLite file) and a local agent as
+subprocesses of this process and stops them with it; notebooks use it too:
+
+    backend = EmbeddedBackend().start()
+    ...
+    backend.stop()
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
 
 import httpx
 
@@ -22,72 +30,132 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the backend exited with code {process.returncode} on start")
-        if _healthy(url):
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"the backend did not answer at {url} within {timeout:.0f} s")
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
-def run_up(port: int = 4200, database_url: str | None = None,
-           exit_after_demo: bool = False) -> int:
+class EmbeddedBackend:
+    """A backend and a local agent on this machine, living as long as this object."""
+
+    def __init__(self, port: int | None = None, database_url: str | None = None, *,
+                 agent: bool = True, agent_labels: tuple[str, ...] = (),
+                 quiet: bool = True) -> None:
+        self.port = port or _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        if database_url is None:
+            self._tmp = tempfile.mkdtemp(prefix="jupyter-flows-")
+            database_url = f"sqlite:///{Path(self._tmp) / 'backend.db'}"
+        self.database_url = database_url
+        self.agent = agent
+        self.agent_labels = agent_labels
+        self.quiet = quiet
+        self.reused = False
+        self.children: list[subprocess.Popen[bytes]] = []
+
+    @property
+    def env(self) -> dict[str, str]:
+        """This process's environment pointed at the embedded backend."""
+        return {**os.environ, "JUPYTER_FLOWS_BACKEND_URL": self.url}
+
+    def start(self, timeout: float = 60) -> EmbeddedBackend:
+        output = subprocess.DEVNULL if self.quiet else None
+        if _healthy(self.url):
+            self.reused = True
+        else:
+            server = subprocess.Popen(
+                [sys.executable, "-m", "jupyter_flows.server", "--host", "127.0.0.1", "--port",
+                 str(self.port), "--log-level", "warning", "--database-url", self.database_url],
+                env=self.env, stdout=output, stderr=output)
+            self.children.append(server)
+            deadline = time.monotonic() + timeout
+            while not _healthy(self.url):
+                if server.poll() is not None:
+                    raise RuntimeError(f"the backend exited with code {server.returncode}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the backend did not answer at {self.url}")
+                time.sleep(0.1)
+        if self.agent:
+            command = [sys.executable, "-m", "jupyter_flows", "agent", "local", "start",
+                       "--name", f"embedded-agent-{self.port}", "--poll-wait", "5"]
+            for label in self.agent_labels:
+                command += ["--label", label]
+            self.children.append(subprocess.Popen(command, env=self.env, stdout=output,
+                                                  stderr=output))
+        os.environ["JUPYTER_FLOWS_BACKEND_URL"] = self.url  # clients made here find it
+        return self
+
+    def alive(self) -> bool:
+        return all(child.poll() is None for child in self.children)
+
+    def stop(self) -> None:
+        for child in reversed(self.children):
+            if child.poll() is None:
+                child.terminate()
+        for child in self.children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        self.children.clear()
+
+    def __enter__(self) -> EmbeddedBackend:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"EmbeddedBackend({self.url!r}, agent={self.agent})"
+
+
+def run_demo(client: Any) -> int:
+    """Register the demo flow, run it through the agent and print what happens."""
     from jupyter_flows.cli import watch_run
-    from jupyter_flows.client.client import Client
     from jupyter_flows.demo import build_demo_flow
     from jupyter_flows.executors.dask import DaskExecutor
     from jupyter_flows.run_configs import LocalRun
 
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "JUPYTER_FLOWS_BACKEND_URL": url}
-    children: list[subprocess.Popen[bytes]] = []
-    try:
-        if _healthy(url):
-            print(f"using the backend already running at {url}")
-        else:
-            command = [sys.executable, "-m", "jupyter_flows.server", "--host", "127.0.0.1",
-                       "--port", str(port), "--log-level", "warning"]
-            if database_url:
-                command += ["--database-url", database_url]
-            server = subprocess.Popen(command, env=env)
-            children.append(server)
-            _wait_healthy(url, server)
-            print(f"backend: {url} (API docs at {url}/docs)")
-        agent = subprocess.Popen([sys.executable, "-m", "jupyter_flows", "agent", "local",
-                                  "start", "--name", "up-local-agent", "--poll-wait", "5"],
-                                 env=env)
-        children.append(agent)
-        print("local agent: started")
+    flow = build_demo_flow()
+    flow.run_config = LocalRun(labels=[])
+    flow.executor = DaskExecutor(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1})
+    record = flow.register(project="demo", client=client)
+    run = client.create_flow_run(record.id, parameters={"n": 12})
+    print(f"flow {record.name!r} v{record.version}: run {run.id} created")
+    code = watch_run(client, run.id)
+    for task_run in client.get_task_runs(run.id):
+        if task_run.map_index is None:
+            print(f"  {task_run.task_slug:<16} {task_run.state:<10} {task_run.message or ''}")
+    return code
 
-        client = Client(url)
-        flow = build_demo_flow()
-        flow.run_config = LocalRun(labels=[])
-        flow.executor = DaskExecutor(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1})
-        record = flow.register(project="demo", client=client)
-        run = client.create_flow_run(record.id, parameters={"n": 12})
-        print(f"flow {record.name!r} v{record.version}: run {run.id} created")
-        code = watch_run(client, run.id)
-        for task_run in client.get_task_runs(run.id):
-            if task_run.map_index is None:
-                print(f"  {task_run.task_slug:<16} {task_run.state:<10} {task_run.message or ''}")
+
+def run_up(port: int = 4200, database_url: str | None = None,
+           exit_after_demo: bool = False) -> int:
+    from jupyter_flows.client.client import Client
+
+    if database_url is None:
+        home = Path.home() / ".jupyter-flows"
+        home.mkdir(parents=True, exist_ok=True)
+        database_url = f"sqlite:///{home / 'backend.db'}"
+    backend = EmbeddedBackend(port, database_url, quiet=False)
+    try:
+        backend.start()
+        print(f"backend: {backend.url} (API docs at {backend.url}/docs)"
+              + (" (already running)" if backend.reused else ""))
+        print("local agent: started")
+        code = run_demo(Client(backend.url))
         if exit_after_demo:
             return code
         print("\nbackend and agent keep running; register flows with `jupyter-flows register`"
               " and run them with `jupyter-flows run NAME --watch`. Ctrl-C stops both.")
-        while all(child.poll() is None for child in children):
+        while backend.alive():
             time.sleep(0.5)
         return 1
     except KeyboardInterrupt:
         return 0
     finally:
-        for child in reversed(children):
-            if child.poll() is None:
-                child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        backend.stop()
