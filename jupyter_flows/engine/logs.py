@@ -104,4 +104,5 @@ def ensure_default_handler() -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(_TaskFormatter(_DEFAULT_FORMAT))
     logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    if logger.level == logging.NOTSET:  # a level the user chose stays
+        logger.setLevel(logging.INFO)

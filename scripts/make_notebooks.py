@@ -1,0 +1,303 @@
+"""Write the example notebooks from the cells below and execute them in place, so the
+committed notebooks carry the outputs nbval compares against.
+
+    .venv/bin/python scripts/make_notebooks.py [NAME ...]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+HERE = Path(__file__).resolve().parent.parent / "notebooks"
+IGNORE = "# NBVAL_IGNORE_OUTPUT\n"
+
+QUIET = '''import logging
+
+# flow runs log to stderr; this notebook keeps its output short
+logging.getLogger("jupyter_flows").setLevel(logging.WARNING)'''
+
+QUICKSTART = [
+    ("md", """# Quickstart: flows in Python
+
+A flow is a graph of tasks. Calling a `@task` function inside `with Flow(...)` does not run it:
+it adds the task to the flow and records where its inputs come from."""),
+    ("code", QUIET),
+    ("code", '''from jupyter_flows import Flow, Parameter, task, unmapped
+
+
+@task
+def extract(n: int) -> list[int]:
+    return list(range(1, n + 1))
+
+
+@task
+def transform(x: int, factor: int) -> int:
+    return x * factor
+
+
+@task
+def load(values: list[int]) -> int:
+    return sum(values)
+
+
+with Flow("etl") as flow:
+    n = Parameter("n", default=3)
+    values = transform.map(extract(n), factor=unmapped(10))
+    total = load(values)
+
+[t.slug for t in flow.sorted_tasks()]'''),
+    ("md", "`flow.run()` runs it here and returns the flow's state; `state.result[task]` is each task's state."),
+    ("code", '''state = flow.run(parameters={"n": 4})
+print(state)
+print("total:", state.result[total].result)
+print("mapped children:", [child.result for child in state.result[values].map_states])'''),
+    ("md", "The DAG, coloured by the states of that run (graphviz; a text view when `dot` is missing):"),
+    ("code", IGNORE + "flow.visualize(state)"),
+    ("md", """## Retries, timeouts and signals
+
+`max_retries` + `retry_delay` retry a failing task; `timeout` ends a hung one `TimedOut`
+(and its retries still apply). Raising `SKIP`, `FAIL`, `RETRY` or `SUCCESS` sets the state yourself."""),
+    ("code", '''from jupyter_flows import SKIP, get_run_context
+
+attempts = []
+
+
+@task(max_retries=2, retry_delay=0.1)
+def flaky() -> str:
+    attempts.append(get_run_context().run_count)
+    if len(attempts) < 3:
+        raise ConnectionError("the API is busy")
+    return "ok"
+
+
+@task
+def maybe(x: int) -> int:
+    if x % 2:
+        raise SKIP(f"{x} is odd")
+    return x
+
+
+with Flow("signals") as f2:
+    ok = flaky()
+    picked = maybe.map([1, 2, 3, 4])
+
+s2 = f2.run()
+print(s2.result[ok], "after attempts", attempts)
+print([c.name for c in s2.result[picked].map_states])'''),
+    ("md", """## Branches and triggers
+
+`case(task, value)` runs a block only when the task's result equals the value; `merge` picks the
+branch that ran. Triggers decide whether a task runs given its upstream states."""),
+    ("code", '''from jupyter_flows import case, merge, triggers
+
+
+@task
+def is_big(x: int) -> bool:
+    return x > 100
+
+
+@task
+def say(text: str) -> str:
+    return text
+
+
+@task
+def explode() -> None:
+    raise RuntimeError("boom")
+
+
+@task(trigger=triggers.all_finished)
+def cleanup() -> str:
+    return "cleaned up"
+
+
+with Flow("branches") as f3:
+    big = is_big(Parameter("x", default=5))
+    with case(big, True):
+        a = say("big")
+    with case(big, False):
+        b = say("small")
+    chosen = merge(a, b)
+    boom = explode()
+    tidy = cleanup(upstream_tasks=[boom])
+
+s3 = f3.run(parameters={"x": 500})
+print(s3.result[chosen].result, "|", s3.result[b].name, "|", s3.result[boom].name, "->",
+      s3.result[tidy].result)
+print(s3.result[boom].message)'''),
+    ("md", """## Caching
+
+`cache_for` keeps a successful result; the next run uses it while the validator accepts it
+(here: only while the inputs are the same)."""),
+    ("code", '''from jupyter_flows import cache_validators
+
+calls = []
+
+
+@task(cache_for=3600, cache_validator=cache_validators.all_inputs)
+def expensive(x: int) -> int:
+    calls.append(x)
+    return x ** 2
+
+
+with Flow("cached") as f4:
+    sq = expensive(Parameter("x", default=7))
+
+print([f4.run(parameters={"x": x}).result[sq].name for x in (7, 7, 8)], "calls:", calls)'''),
+    ("md", "## Mistakes get clear errors"),
+    ("code", '''from jupyter_flows.errors import CycleError, ParameterError
+
+a, b = say.copy(), say.copy()
+with Flow("loop") as f5:
+    f5.add_edge(a, b)
+    f5.add_edge(b, a)
+try:
+    f5.run()
+except CycleError as exc:
+    print(exc)
+try:
+    flow.run(parameters={"m": 1})
+except ParameterError as exc:
+    print(exc)'''),
+]
+
+DASK = [
+    ("md", """# Executors: the same flow on local Dask and on a Dask cluster
+
+An executor decides how the tasks of one run execute. Executors are small JSON-able configs,
+so the same flow can run in-process, on dask's local schedulers, or on any Dask cluster."""),
+    ("code", QUIET),
+    ("code", '''from jupyter_flows import Flow, task, DaskExecutor, LocalDaskExecutor, LocalExecutor
+
+
+@task
+def numbers(n: int) -> list[int]:
+    return list(range(n))
+
+
+@task
+def square(x: int) -> int:
+    return x * x
+
+
+@task
+def total(xs: list[int]) -> int:
+    return sum(xs)
+
+
+with Flow("squares") as flow:
+    result = total(square.map(numbers(100)))
+
+for executor in (LocalExecutor(), LocalDaskExecutor(scheduler="threads", num_workers=2),
+                 LocalDaskExecutor(scheduler="processes", num_workers=2)):
+    state = flow.run(executor=executor)
+    print(f"{executor.describe():<32} {state.name:<8} {state.result[result].result}")'''),
+    ("md", """## A temporary LocalCluster, an existing cluster, any cluster class
+
+`DaskExecutor()` with no address makes a LocalCluster for the run. With `address` it uses a
+running scheduler; with `cluster_class` (an import path) any Dask deployment library works:
+`dask_kubernetes.KubeCluster`, `dask_jobqueue.SLURMCluster`, ..."""),
+    ("code", '''state = flow.run(executor=DaskExecutor(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1}))
+print(state.name, state.result[result].result)'''),
+    ("code", '''from distributed import LocalCluster
+
+with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as cluster:
+    state = flow.run(executor=DaskExecutor(address=cluster.scheduler_address))
+print(state.name, state.result[result].result)'''),
+    ("code", '''adaptive = DaskExecutor(
+    cluster_class="distributed.LocalCluster",
+    cluster_kwargs={"n_workers": 0, "threads_per_worker": 1, "dashboard_address": ":0"},
+    adapt_kwargs={"minimum": 1, "maximum": 2},
+)
+state = flow.run(executor=adaptive)
+print(state.name, state.result[result].result)'''),
+    ("md", "## Executors are JSON\n\nThey are stored with a flow, shown in forms, and overridden per run."),
+    ("code", '''from jupyter_flows.executors import executor_from_config
+
+text = adaptive.model_dump_json(exclude_none=True)
+print(text)
+print(executor_from_config(text) == adaptive)
+print(sorted(DaskExecutor.model_json_schema()["properties"]))'''),
+    ("code", '''from jupyter_flows.errors import ExecutorError
+
+for bad in ({"type": "spark"}, {"type": "dask", "adress": "tcp://10.0.0.1:8786"}):
+    try:
+        executor_from_config(bad)
+    except ExecutorError as exc:
+        print(exc)'''),
+]
+
+BACKEND = [
+    ("md", """# Backend and agent: register a flow, submit a run, watch it finish
+
+`EmbeddedBackend` starts the backend server (on a temporary SQLite file) and a local agent as
+subprocesses of this kernel. With a backend you already run (`jupyter-flows server start`),
+use `Client(url)` instead."""),
+    ("code", QUIET),
+    ("code", '''from jupyter_flows.up import EmbeddedBackend
+from jupyter_flows.client import Client
+
+backend = EmbeddedBackend().start()
+client = Client(backend.url)
+print(client.health().status)'''),
+    ("md", "A flow whose functions live in this notebook: storing it pickles them by value, so the agent's fresh process can run it."),
+    ("code", '''from jupyter_flows import Flow, Parameter, task, get_logger, LocalRun, LocalExecutor
+
+
+@task
+def greet(name: str) -> str:
+    get_logger().info("greeting %s", name)
+    return f"hello {name}"
+
+
+@task
+def shout(text: str) -> str:
+    return text.upper()
+
+
+with Flow("greeter", run_config=LocalRun(labels=[]), executor=LocalExecutor()) as flow:
+    loud = shout(greet(Parameter("name", default="world")))
+
+record = flow.register(project="notebooks", client=client)
+print(record.name, "version", record.version)'''),
+    ("code", '''import time
+
+run = client.create_flow_run(record.id, parameters={"name": "jupyter"})
+while client.get_flow_run(run.id).state not in ("Success", "Failed", "Crashed"):
+    time.sleep(0.2)
+finished = client.get_flow_run(run.id)
+print(finished.state, "-", finished.state_message)
+print([s.state for s in client.get_flow_run_states(run.id)])
+print(sorted((t.task_slug, t.state) for t in client.get_task_runs(run.id)))
+print([r.message for r in client.read_logs(run.id).items if "greeting" in r.message])'''),
+    ("md", "A run whose labels no online agent has waits, and the backend says why:"),
+    ("code", '''waiting = client.create_flow_run(record.id, labels=["gpu"])
+print(client.get_flow_run(waiting.id).agent_match.explanation.replace(backend.url, "URL"))'''),
+    ("code", "backend.stop()"),
+]
+
+NOTEBOOKS = {"01-quickstart": QUICKSTART, "04-executors-and-dask": DASK,
+             "05-backend-and-agent": BACKEND}
+
+
+def build(name: str, cells: list[tuple[str, str]]) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells = [nbformat.v4.new_markdown_cell(src) if kind == "md"
+                else nbformat.v4.new_code_cell(src) for kind, src in cells]
+    NotebookClient(nb, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(HERE)}}).execute()
+    path = HERE / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    wanted = sys.argv[1:] or list(NOTEBOOKS)
+    for name in wanted:
+        build(name, NOTEBOOKS[name])
