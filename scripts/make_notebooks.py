@@ -171,7 +171,7 @@ DASK = [
 An executor decides how the tasks of one run execute. Executors are small JSON-able configs,
 so the same flow can run in-process, on dask's local schedulers, or on any Dask cluster."""),
     ("code", QUIET),
-    ("code", '''from jupyter_flows import Flow, task, DaskExecutor, LocalDaskExecutor, LocalExecutor
+    ("code", '''from jupyter_flows import DaskExecutor, Flow, LocalDaskExecutor, LocalExecutor, task
 
 
 @task
@@ -238,14 +238,14 @@ BACKEND = [
 subprocesses of this kernel. With a backend you already run (`jupyter-flows server start`),
 use `Client(url)` instead."""),
     ("code", QUIET),
-    ("code", '''from jupyter_flows.up import EmbeddedBackend
-from jupyter_flows.client import Client
+    ("code", '''from jupyter_flows.client import Client
+from jupyter_flows.up import EmbeddedBackend
 
 backend = EmbeddedBackend().start()
 client = Client(backend.url)
 print(client.health().status)'''),
     ("md", "A flow whose functions live in this notebook: storing it pickles them by value, so the agent's fresh process can run it."),
-    ("code", '''from jupyter_flows import Flow, Parameter, task, get_logger, LocalRun, LocalExecutor
+    ("code", '''from jupyter_flows import Flow, LocalExecutor, LocalRun, Parameter, get_logger, task
 
 
 @task
