@@ -39,7 +39,7 @@ def test_a_run_from_registration_to_success(client):
     assert again.id == flow.id and not again.is_new
     run = client.create_flow_run(flow.id, parameters={"n": 3}, idempotency_key="e2e-1")
     assert client.create_flow_run(flow.id, idempotency_key="e2e-1").id == run.id
-    assert run.state == "Scheduled" and run.run_config["env"]["DB_PASSWORD"] == "********"
+    assert run.state == "Scheduled" and run.run_config["env"]["DB_PASSWORD"] == "***"
 
     agent = client.register_agent("e2e-agent", "local", ["local", "extra"])
     assert client.get_flow_run(run.id).agent_match.matched

@@ -64,7 +64,7 @@ async def test_claim_returns_unmasked_run_config_to_the_agent(http):
     assert claimed["flow_run"]["run_config"]["env"]["API_TOKEN"] == "t0k"
     assert claimed["flow"]["run_config"]["env"]["API_TOKEN"] == "t0k"
     listed = (await http.get("/api/flow_runs")).json()["items"][0]
-    assert listed["run_config"]["env"]["API_TOKEN"] == "********"
+    assert listed["run_config"]["env"]["API_TOKEN"] == "***"
 
 
 async def test_run_labels_must_be_a_subset_of_the_agents(http):

@@ -79,18 +79,21 @@ async def test_get_by_id_and_missing(http):
 
 
 async def test_secrets_in_run_config_env_are_masked(http):
-    run_config = {"type": "KubernetesRun",
+    container_env = [{"name": "API_KEY", "value": "k"}, {"name": "MODE", "value": "fast"}]
+    run_config = {"type": "kubernetes",
                   "env": {"AWS_SECRET_ACCESS_KEY": "s3cr3t", "db_password": "pw",
                           "GITHUB_TOKEN": "t", "HOME": "/root"},
-                  "containers": [{"env": [{"name": "API_KEY", "value": "k"},
-                                          {"name": "MODE", "value": "fast"}]}]}
+                  "job_template": {"spec": {"template": {"spec": {"containers": [
+                      {"name": "flow", "env": container_env}]}}}}}
     flow = (await register(http, run_config=run_config)).json()
     for body in (flow, (await http.get(f"/api/flows/{flow['id']}")).json()):
         env = body["run_config"]["env"]
-        assert env == {"AWS_SECRET_ACCESS_KEY": "********", "db_password": "********",
-                       "GITHUB_TOKEN": "********", "HOME": "/root"}
-        assert body["run_config"]["containers"][0]["env"] == [
-            {"name": "API_KEY", "value": "********"}, {"name": "MODE", "value": "fast"}]
+        assert env == {"AWS_SECRET_ACCESS_KEY": "***", "db_password": "***",
+                       "GITHUB_TOKEN": "***", "HOME": "/root"}
+        container = body["run_config"]["job_template"]["spec"]["template"]["spec"][
+            "containers"][0]
+        assert container["env"] == [{"name": "API_KEY", "value": "***"},
+                                    {"name": "MODE", "value": "fast"}]
     assert "s3cr3t" not in (await http.get("/api/flows")).text
 
 

@@ -13,8 +13,7 @@ from typing import Any
 
 from fastapi import HTTPException, Request, status
 
-MASK = "********"
-SECRET_MARKERS = ("KEY", "SECRET", "TOKEN", "PASSWORD")
+from jupyter_flows.run_configs.masking import mask_config
 
 
 def require_api_key(request: Request) -> None:
@@ -33,27 +32,7 @@ def require_api_key(request: Request) -> None:
         )
 
 
-def is_secret_name(name: str) -> bool:
-    upper = name.upper()
-    return any(marker in upper for marker in SECRET_MARKERS)
-
-
 def mask_run_config(run_config: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``run_config`` with secret-looking ``env`` values replaced by a mask.
-
-    ``env`` is masked wherever it appears, as a mapping or as a Kubernetes-style list of
-    ``{name, value}`` items."""
-    def walk(value: Any, in_env: bool) -> Any:
-        if isinstance(value, dict):
-            name = value.get("name")
-            if in_env and isinstance(name, str) and "value" in value and is_secret_name(name):
-                return {**value, "value": MASK}
-            return {k: (MASK if in_env and isinstance(k, str) and is_secret_name(k)
-                        and not isinstance(v, dict | list) else walk(v, k == "env"))
-                    for k, v in value.items()}
-        if isinstance(value, list):
-            return [walk(item, in_env) for item in value]
-        return value
-
-    result: dict[str, Any] = walk(run_config, False)
-    return result
+    """A copy of ``run_config`` with secret-looking values masked, by the one rule the run
+    configs define (``jupyter_flows.run_configs.masking``)."""
+    return mask_config(run_config)
