@@ -280,7 +280,102 @@ print(client.get_flow_run(waiting.id).agent_match.explanation.replace(backend.ur
     ("code", "backend.stop()"),
 ]
 
-NOTEBOOKS = {"01-quickstart": QUICKSTART, "04-executors-and-dask": DASK,
+CONFIGS = [
+    ("md", """# Run configs, storage and executors: mix and match
+
+Three independent choices describe a deployed flow:
+
+- a **run config**: *where* a flow run executes (a local process, a Docker container, a
+  Kubernetes Job, an ECS task), with its environment and labels;
+- an **executor**: *how* the tasks inside that run execute (in process, dask's local schedulers,
+  any Dask cluster);
+- a **storage**: *where* an agent finds the flow's code.
+
+All three are small JSON-able models with no user code, so they can be stored by the backend,
+shown in forms and overridden per run."""),
+    ("code", QUIET),
+    ("code", '''from jupyter_flows import (
+    S3,
+    DaskExecutor,
+    ECSRun,
+    Flow,
+    KubernetesRun,
+    LocalDaskExecutor,
+    LocalRun,
+    task,
+)
+
+
+@task
+def hello() -> str:
+    return "hello"
+
+
+with Flow("configs") as flow:
+    hello()
+
+# a Kubernetes Job that runs its tasks on an adaptive Dask cluster in the same cluster
+flow.run_config = KubernetesRun(image="ghcr.io/acme/etl:1.4", cpu_request="500m",
+                                memory_request="2Gi", labels=["k8s", "prod"])
+flow.executor = DaskExecutor(cluster_class="dask_kubernetes.KubeCluster",
+                             cluster_kwargs={"n_workers": 2}, adapt_kwargs={"maximum": 10})
+flow.storage = S3(bucket="acme-flows")
+print(flow.run_config)
+print(flow.executor.describe())'''),
+    ("code", '''# the same flow on an ECS task with dask's threads, or as a local process on this machine
+for run_config, executor in [
+    (ECSRun(image="acme/etl:1.4", cpu="1 vCPU", memory="2 GB", labels=["ecs"]),
+     LocalDaskExecutor(scheduler="threads", num_workers=4)),
+    (LocalRun(working_dir="/tmp", env={"MODE": "dev"}), DaskExecutor()),
+]:
+    print(type(run_config).__name__, "+", executor.describe())'''),
+    ("md", "## JSON in and out"),
+    ("code", '''from jupyter_flows.run_configs import run_config_from_config, run_config_schema
+
+text = flow.run_config.model_dump_json(exclude_none=True)
+print(text)
+print(run_config_from_config(text) == flow.run_config)
+print(sorted(run_config_schema()["discriminator"]["mapping"]))'''),
+    ("md", "Secrets in `env` stay in the config the agent receives, but are masked wherever a config is shown:"),
+    ("code", '''secret = LocalRun(env={"DB_PASSWORD": "hunter2", "MODE": "prod"})
+print(secret.public_dict()["env"])'''),
+    ("md", "## Mistakes name the field and the rule"),
+    ("code", '''from jupyter_flows.errors import RunConfigError
+
+for bad in ({"type": "kubernetes", "memory_request": "4 gigs"},
+            {"type": "ecs", "task_definition_arn": "nope", "task_definition_path": "td.yaml"},
+            {"type": "nomad"}):
+    try:
+        run_config_from_config(bad)
+    except RunConfigError as exc:
+        print(exc)'''),
+    ("md", """## The form
+
+`flow_config_widget(flow)` draws a form for each model from its JSON schema: pick the types,
+fill the fields, and Apply checks them and sets them on the flow (Submit registers the flow and
+creates a run when a backend is reachable)."""),
+    ("code", IGNORE + '''from jupyter_flows.notebook.config_widget import flow_config_widget
+
+widget = flow_config_widget(flow)
+widget'''),
+    ("md", "The same widget from code: choose Local + LocalDask, fill two fields, apply."),
+    ("code", '''widget.run_config_type.value = "local"
+widget.executor_type.value = "local-dask"
+widget.run_config_form.set_value({"working_dir": "/tmp", "labels": ["dev"]})
+widget.executor_form.set_value({"scheduler": "processes", "num_workers": 2})
+run_config, executor = widget.apply()
+print(flow.run_config)
+print(flow.executor.describe(), flow.executor.num_workers)'''),
+    ("code", '''widget.run_config_type.value = "kubernetes"
+widget.run_config_form.set_value({"memory_request": "4 gigs"})
+try:
+    widget.apply()
+except RunConfigError as exc:
+    print("not applied:", exc)
+print(widget.errors)'''),
+]
+
+NOTEBOOKS = {"01-quickstart": QUICKSTART, "03-run-configs-and-executors": CONFIGS, "04-executors-and-dask": DASK,
              "05-backend-and-agent": BACKEND}
 
 
