@@ -1,0 +1,123 @@
+"""The argument parsers of the ``%%task`` and ``%flow`` magics (argparse, IPython-friendly)."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from typing import NoReturn
+
+from IPython.core.error import UsageError
+
+from jupyter_flows.notebook.notebook_flow import DEFAULT_FLOW
+
+__all__ = ["Done", "MagicParser", "flow_parser", "parse_line", "split_line", "task_parser"]
+
+
+class Done(Exception):
+    """``--help`` was printed: nothing else to do."""
+
+
+class MagicParser(argparse.ArgumentParser):
+    """argparse for magics: errors are UsageErrors, ``--help`` does not exit the kernel."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            print(message, file=sys.stderr)
+        raise Done
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a count >= 0, got {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected seconds >= 0, got {text!r}")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected seconds > 0, got {text!r}")
+    return value
+
+
+def task_parser() -> MagicParser:
+    parser = MagicParser(prog="%%task", description="Register this cell as a task of a flow.")
+    parser.add_argument("name", nargs="?", help="the task's name (default: cell-N, N the "
+                        "cell's execution count); give it first")
+    parser.add_argument("--flow", default=DEFAULT_FLOW, help="the flow (default: notebook)")
+    parser.add_argument("--retries", type=_count, default=0, metavar="N")
+    parser.add_argument("--retry-delay", type=_seconds, default=0.0, metavar="S")
+    parser.add_argument("--timeout", type=_positive_seconds, default=None, metavar="S")
+    parser.add_argument("--after", nargs="+", action="extend", default=[], metavar="CELL",
+                        help="cells to run before this one although it reads nothing from them")
+    parser.add_argument("--cache", action=argparse.BooleanOptionalAction, default=True,
+                        help="reuse the outputs of the last run while source and inputs are"
+                        " unchanged (default: on)")
+    parser.add_argument("--tags", nargs="+", action="extend", default=[], metavar="TAG")
+    return parser
+
+
+def flow_parser() -> MagicParser:
+    parser = MagicParser(prog="%flow", description="Show, run and submit the notebook's flows.")
+    commands = parser.add_subparsers(dest="command", parser_class=MagicParser, metavar="COMMAND")
+
+    def add(name: str, help: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help, description=help)
+
+    add("show", "display the flow's DAG").add_argument("name", nargs="?")
+    run = add("run", "run the flow here; cell outputs come back to the notebook")
+    run.add_argument("name", nargs="?")
+    _executor_option(run)
+    _param_option(run)
+    run.add_argument("--persist", metavar="DIR",
+                     help="also keep cached cell outputs in DIR, across kernel restarts")
+    run.add_argument("--force", action="store_true", help="run every task, ignoring the cache")
+    add("config", "display the flow's settings widget").add_argument("name", nargs="?")
+    submit = add("submit", "register the flow with the backend and create a run")
+    submit.add_argument("name", nargs="?")
+    _param_option(submit)
+    submit.add_argument("--label", nargs="+", action="extend", default=[], metavar="L",
+                        help="labels an agent must offer to run it")
+    _executor_option(submit)
+    add("status", "a backend run's state, task runs and last logs").add_argument(
+        "run_id", nargs="?", help="default: the run submitted last")
+    add("list", "the notebook's flows and their tasks")
+    add("clear", "forget a flow (all flows without NAME) and its cached outputs").add_argument(
+        "name", nargs="?")
+    remove = add("remove", "forget one task cell (after deleting it from the notebook)")
+    remove.add_argument("cell")
+    remove.add_argument("--flow", default=None)
+    return parser
+
+
+def _executor_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--executor", nargs="+", metavar="KIND",
+                        help="local | local-dask [threads|processes|sync] | dask [ADDRESS]")
+
+
+def _param_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--param", nargs="+", action="extend", default=[], metavar="K=V",
+                        help="a flow parameter, or for task cells a notebook variable to"
+                        " replace; JSON values, else strings")
+
+
+def split_line(line: str) -> list[str]:
+    return shlex.split(line, posix=not sys.platform.startswith("win"))
+
+
+def parse_line(parser: MagicParser, line: str) -> argparse.Namespace:
+    try:
+        return parser.parse_args(split_line(line))
+    except ValueError as exc:  # unbalanced quotes
+        raise UsageError(f"{parser.prog}: {exc}") from None

@@ -1,0 +1,150 @@
+"""The text the notebook magics print: registration summaries, run summaries, listings."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from jupyter_flows.core.flow import Flow
+    from jupyter_flows.core.task import Task
+    from jupyter_flows.engine.states import State
+    from jupyter_flows.notebook.notebook_flow import CellFlow, Registration
+    from jupyter_flows.notebook.notebook_run import NotebookRun
+    from jupyter_flows.server.schemas import FlowRun, LogRecord, TaskRun
+
+_MESSAGE_WIDTH = 100
+
+
+def _names(names: Iterable[str]) -> str:
+    return ", ".join(sorted(names)) or "nothing"
+
+
+def _first_line(text: str | None) -> str:
+    line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+    return line if len(line) <= _MESSAGE_WIDTH else line[: _MESSAGE_WIDTH - 3] + "..."
+
+
+def registration_lines(reg: Registration) -> list[str]:
+    """One summary line for a registered cell, then its warnings and the flow's problems."""
+    cell = reg.cell
+    notes = [*reg.notes]
+    if cell.auto_named:
+        notes.append("name it with %%task NAME")
+    head = f"task {cell.name!r} registered in flow {cell.flow!r}"
+    if notes:
+        head += f" ({'; '.join(notes)})"
+    if reg.graph is not None:
+        node = reg.graph[cell.name]
+        reads = [f"{name} (from {source!r})" for name, source in sorted(node.inputs.items())]
+        reads += [f"{name} (notebook)" for name in sorted(node.notebook_inputs)]
+        after = [up for up in node.upstream if up not in node.inputs.values()]
+    else:
+        reads = sorted(cell.analysis.reads)
+        after = list(cell.options.after)
+    parts = [f"reads {', '.join(reads) if reads else 'nothing'}"]
+    if after:
+        parts.append(f"runs after {', '.join(map(repr, after))}")
+    parts.append(f"defines {_names(cell.analysis.defines)}")
+    lines = [f"{head}: {'; '.join(parts)}"]
+    if reg.graph is not None:
+        prefix = f"cell {cell.name!r} "
+        lines += [f"warning: {w}" for w in reg.graph.warnings if w.startswith(prefix)]
+    if reg.problem is not None:
+        lines.append(f"note: flow {cell.flow!r} cannot run until this is fixed: {reg.problem}")
+    return lines
+
+
+def run_lines(run: NotebookRun, order: Iterable[Task], executor: str) -> list[str]:
+    """The flow's final state, one line per task, and what came back to the notebook."""
+    states = run.task_states
+    counts = Counter(states[t].name for t in order if t in states)
+    tally = ", ".join(f"{n} {name}" for name, n in counts.items())
+    lines = [f"flow {run.flow.name!r}: {run.state.name} in {run.seconds:.2f} s on {executor}"
+             + (f" ({tally})" if tally else "")]
+    width = max((len(t.slug or t.name) for t in states), default=0)
+    for task in order:
+        state = states.get(task)
+        if state is None:
+            continue
+        message = "" if state.is_successful() else f"  {_first_line(state.message)}"
+        lines.append(f"  {(task.slug or task.name):<{width}}  {state.name}{message}")
+    if run.outputs:
+        lines.append(f"set in the notebook: {', '.join(run.outputs)}")
+    lines += [f"note: {problem}" for problem in run.cache_problems]
+    return lines
+
+
+def failure_reports(states: Mapping[Task, State], order: Iterable[Task]) -> list[str]:
+    """For each task that failed by itself (not because an upstream did): its traceback."""
+    reports = []
+    for task in order:
+        state = states.get(task)
+        if state is None or not state.is_failed() or state.name == "TriggerFailed":
+            continue
+        text = state.traceback or state.message or state.name
+        reports.append(f"task {(task.slug or task.name)!r} failed:\n{text.rstrip()}")
+    return reports
+
+
+def failure_message(name: str, states: Mapping[Task, State], order: Iterable[Task]) -> str:
+    """One line for the error that ends a failed ``%flow run``: what failed, what did not run."""
+    failed, not_run = [], []
+    for task in order:
+        state = states.get(task)
+        if state is None or not state.is_failed():
+            continue
+        slug = task.slug or task.name
+        if state.name == "TriggerFailed":
+            not_run.append(slug)
+        elif state.name == "Failed":
+            failed.append(f"task {slug!r} raised {_first_line(state.message)}")
+        else:
+            failed.append(f"task {slug!r} {state.name}: {_first_line(state.message)}")
+    parts = failed or ["a task failed"]
+    if not_run:
+        parts.append(f"did not run: {', '.join(not_run)}")
+    return f"flow {name!r} failed: {'; '.join(parts)}"
+
+
+def listing_lines(cell_flows: Mapping[str, CellFlow], flows: Mapping[str, Flow]) -> list[str]:
+    """``%flow list``: each flow and its tasks."""
+    if not cell_flows and not flows:
+        return ["no flows yet: register %%task cells, or build a flow with %%flow NAME"]
+    lines = []
+    for name, cell_flow in cell_flows.items():
+        lines.append(f"{name} ({len(cell_flow.cells)} task cells, in registration order):")
+        width = max(len(c) for c in cell_flow.cells)
+        for cell in cell_flow.cells.values():
+            lines.append(f"  {cell.name:<{width}}  reads {_names(cell.analysis.reads)};"
+                         f" defines {_names(cell.analysis.defines)}")
+    for name, flow in flows.items():
+        slugs = [t.slug or t.name for t in flow.sorted_tasks()]
+        lines.append(f"{name} (%%flow, {len(slugs)} tasks): {', '.join(slugs) or 'none'}")
+    return lines
+
+
+def status_lines(run: FlowRun, task_runs: Iterable[TaskRun], logs: Iterable[LogRecord]
+                 ) -> list[str]:
+    """``%flow status``: a backend run's state, its task runs and its last logs."""
+    message = f" - {run.state_message}" if run.state_message else ""
+    lines = [f"run {run.id} of flow {run.flow_name!r} (version {run.flow_version}):"
+             f" {run.state}{message}"]
+    task_runs = [t for t in task_runs]
+    width = max((len(_task_label(t)) for t in task_runs), default=0)
+    for t in task_runs:
+        detail = f"  {_first_line(t.message)}" if t.message and t.state not in (
+            "Success", "Cached", "Mapped") else ""
+        lines.append(f"  {_task_label(t):<{width}}  {t.state}{detail}")
+    records = list(logs)
+    if records:
+        lines.append("last logs:")
+        lines += [f"  {r.timestamp:%H:%M:%S} {r.level:<7} {_first_line(r.message)}"
+                  for r in records]
+    return lines
+
+
+def _task_label(task_run: TaskRun) -> str:
+    index = task_run.map_index
+    return task_run.task_slug + (f"[{index}]" if index is not None else "")

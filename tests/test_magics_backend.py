@@ -1,0 +1,163 @@
+"""The notebook's flows beyond the kernel: on a Dask LocalCluster of worker processes, and
+submitted to a real backend (uvicorn on a SQLite file) that a local agent process runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import types
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+from test_magics_support import (
+    REPORT,
+    flow,
+    fresh_shell_fixture,  # noqa: F401  (the fresh_shell fixture)
+    runs,
+    setup_notebook,
+    shell_fixture,  # noqa: F401  (the shell fixture)
+    task_cell,
+)
+
+from jupyter_flows.client.client import Client
+from jupyter_flows.server.testing import free_port, running_server
+
+ALL = ["load", "clean", "features", "report"]
+FINISHED = {"Success", "Failed", "Crashed", "Cancelled", "TriggerFailed", "TimedOut"}
+
+
+@pytest.fixture(autouse=True)
+def no_live_view(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "jupyter_flows.notebook.live", None)
+
+
+@pytest.mark.slow
+def test_the_notebook_runs_on_a_dask_cluster_of_processes(shell: InteractiveShell,
+                                                          tmp_path: Path,
+                                                          local_cluster: Any) -> None:
+    log = tmp_path / "log"
+    setup_notebook(shell, log)
+    shell.run_cell("import os\nKERNEL_PID = os.getpid()")
+    task_cell(shell, "where", "import os\nworker_pid = os.getpid()\n")
+    flow(shell, f"run --executor dask {local_cluster.scheduler_address}")
+    assert shell.user_ns["report"] == REPORT
+    assert isinstance(shell.user_ns["math"], types.ModuleType)
+    assert shell.user_ns["worker_pid"] != shell.user_ns["KERNEL_PID"]
+    assert sorted(runs(log)) == sorted(ALL)
+    flow(shell, f"run --executor dask {local_cluster.scheduler_address}")
+    assert sorted(runs(log)) == sorted(ALL)  # cached, whatever worker ran them
+
+
+# ------------------------------------------------------------------------------ backend
+@pytest.fixture
+def backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A backend and one local agent; the kernel and the agent share HOME, where Local
+    storage keeps the submitted flows."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("JUPYTER_FLOWS_API_KEY", raising=False)
+    with running_server(tmp_path / "db.sqlite") as url:
+        monkeypatch.setenv("JUPYTER_FLOWS_BACKEND_URL", url)
+        env = {**os.environ, "JUPYTER_FLOWS_HEARTBEAT_INTERVAL": "0.5"}
+        with open(tmp_path / "agent.log", "wb") as agent_log:
+            agent = subprocess.Popen(
+                [sys.executable, "-m", "jupyter_flows", "agent", "local", "start",
+                 "--poll-wait", "2", "--log-dir", str(tmp_path / "run-logs")],
+                env=env, stdout=agent_log, stderr=subprocess.STDOUT)
+        try:
+            yield url
+        finally:
+            agent.terminate()
+            try:
+                agent.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                agent.kill()
+                agent.wait()
+
+
+def wait_finished(url: str, run_id: str, timeout: float = 60) -> str:
+    deadline = time.monotonic() + timeout
+    with Client(url) as client:
+        while time.monotonic() < deadline:
+            state = client.get_flow_run(run_id).state
+            if state in FINISHED:
+                return state
+            time.sleep(0.2)
+    raise AssertionError(f"run {run_id} did not finish within {timeout} s")
+
+
+TASKS = '''
+from jupyter_flows import Parameter, task
+
+@task
+def numbers(n):
+    return list(range(n))
+
+@task
+def total(xs):
+    with open({out!r}, "w") as f:
+        f.write(str(sum(xs)))
+'''
+
+
+@pytest.mark.slow
+def test_submit_runs_the_cells_on_an_agent(shell: InteractiveShell, tmp_path: Path,
+                                           backend: str,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "log"
+    setup_notebook(shell, log)  # `mark`, a notebook function, travels by value
+    capsys.readouterr()
+    flow(shell, "submit --param SCALE=3")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("submitted flow 'notebook' (version 1): run ")
+    run_id = out[0].split("run ")[1].split(",")[0]
+    assert out[1:] == [f"  {backend}/api/flow_runs/{run_id}",
+                       f"  open it in JupyterLab: jupyter-flows://runs/{run_id}",
+                       "  `%flow status` shows its progress"]
+    assert wait_finished(backend, run_id) == "Success", (tmp_path / "run-logs").glob("*")
+    assert runs(log) == ALL  # written by the agent's flow-run process
+    assert "report" not in shell.user_ns  # a backend run does not come back to the kernel
+
+    flow(shell, "status")
+    status = capsys.readouterr().out.splitlines()
+    assert status[0].startswith(f"run {run_id} of flow 'notebook' (version 1): Success")
+    for cell in ALL:
+        assert any(line.split() == [cell, "Success"] for line in status), status
+    assert "last logs:" in status
+
+    # the same notebook again: the same version; a changed cell: a new one
+    flow(shell, "submit --param SCALE=3")
+    assert "(version 1)" in capsys.readouterr().out
+    task_cell(shell, "report", "report = 'short'\n")
+    flow(shell, "submit --label nowhere")
+    out = capsys.readouterr().out
+    assert "(version 2)" in out
+    other = out.split("run ")[1].split(",")[0]
+    flow(shell, f"status {other}")
+    assert f"run {other} of flow 'notebook' (version 2): Scheduled" in capsys.readouterr().out
+
+    # a %%flow flow: --param sets its Parameter on the backend run, --executor its executor
+    assert shell.run_cell(TASKS.format(out=str(tmp_path / "total"))).success
+    shell.run_cell_magic("flow", "sums", "total(numbers(Parameter('n', default=3)))\n")
+    capsys.readouterr()
+    flow(shell, "submit sums --param n=5 --executor local-dask threads")
+    run_id = capsys.readouterr().out.split("run ")[1].split(",")[0]
+    assert wait_finished(backend, run_id) == "Success"
+    assert (tmp_path / "total").read_text() == "10"
+    with Client(backend) as client:
+        run = client.get_flow_run(run_id)
+        assert run.parameters == {"n": 5}
+        assert client.get_flow(run.flow_id).executor["type"] == "local-dask"
+
+
+def test_backend_commands_name_an_unreachable_backend(shell: InteractiveShell,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("JUPYTER_FLOWS_BACKEND_URL", url)
+    with pytest.raises(UsageError, match=f"cannot reach the jupyter-flows backend at {url}"):
+        flow(shell, "status some-run")
