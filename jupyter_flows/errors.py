@@ -11,6 +11,7 @@
     ├── RunConfigError            a run config is malformed or has an invalid field
     ├── StorageError              a flow cannot be stored, found or loaded back
     ├── ResultError               a checkpointed result cannot be written or read
+    ├── RunRefused                an agent will not launch a run as configured (run Failed)
     ├── ServerConfigError         the backend server's settings are unsafe or invalid
     ├── BackendUnavailable        the backend cannot be reached (names the URL)
     └── BackendError              the backend refused a request (``status``, ``detail``)
@@ -68,6 +69,11 @@ class RunConfigError(JupyterFlowsError, ValueError):
 
     Also a ``ValueError``, so pydantic models that validate a run config field report it.
     """
+
+
+class RunRefused(JupyterFlowsError):
+    """An agent will not start this run as configured; the run is marked Failed with this
+    message (not Crashed, and so not retried)."""
 
 
 class ResultError(JupyterFlowsError):

@@ -37,7 +37,9 @@ def register(flow: Flow, project: str = "default", *, client: Client | None = No
     Labels default to the run config's labels. Checks the run config and executor first,
     so a malformed config fails here, naming the field, not later on an agent.
     """
+    from jupyter_flows.agents.compat import check_storage_for_run_config
     from jupyter_flows.client.client import Client
+    from jupyter_flows.errors import StorageError
     from jupyter_flows.executors.base import executor_from_config
     from jupyter_flows.run_configs import run_config_from_config
 
@@ -45,6 +47,9 @@ def register(flow: Flow, project: str = "default", *, client: Client | None = No
                   if flow.run_config is not None else None)
     executor = executor_from_config(flow.executor) if flow.executor is not None else None
     storage: Storage = storage_from_config(flow.storage)
+    problem = check_storage_for_run_config(config_json(storage), run_config)
+    if problem is not None:  # refused now, not when an agent first tries to run it
+        raise StorageError(f"flow {flow.name!r}: {problem}")
     location = storage.add_flow(flow)
     spec = flow_spec(flow)
     spec["code_location"] = location

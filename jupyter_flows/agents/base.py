@@ -9,6 +9,18 @@ flow-run heartbeat; when the launched process ends without the run reaching a fi
 with the exit code, and the backend marks the run Crashed (and reschedules it if it has
 retries left). If the agent itself dies, its runs keep running and heartbeating; if both
 die, the backend's lease sweeper marks the run Crashed.
+
+What a platform adds (container agents; a subprocess ``Popen`` needs none of it):
+
+- ``launch`` may raise ``RunRefused`` for a run the agent will not start as configured (a
+  bad template, an image from a registry it does not allow): the run is marked Failed with
+  that message, not Crashed, since starting it again would fail the same way;
+- the handle's ``poll()`` may return an ``Exit`` instead of a bare exit code, to report the
+  platform's reason (``OOMKilled``, ``ImagePullBackOff: ...``, an ECS stoppedReason) or an
+  end without any exit code (the container never started);
+- the handle may have ``failure_logs() -> list[str]`` (the last lines of output, sent to the
+  run's logs when it failed) and ``cleanup()`` (remove the finished container or Job);
+- ``platform_log`` writes a line about the run's infrastructure (pod events) to its logs.
 """
 
 from __future__ import annotations
@@ -23,7 +35,12 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from jupyter_flows.errors import BackendUnavailable, ConflictError, JupyterFlowsError
+from jupyter_flows.errors import (
+    BackendUnavailable,
+    ConflictError,
+    JupyterFlowsError,
+    RunRefused,
+)
 
 if TYPE_CHECKING:
     from jupyter_flows.client.client import Client
@@ -34,18 +51,41 @@ FINISHED_STATES = frozenset({"Success", "Cached", "Mapped", "Skipped", "Failed",
                              "TriggerFailed", "TimedOut", "Crashed", "Cancelled"})
 
 
+@dataclass(frozen=True)
+class Exit:
+    """How a launched run's infrastructure ended, as its platform tells it.
+
+    ``code`` is None when there is no exit code (the image could not be pulled, the task
+    was stopped before its container ran); ``reason`` is the platform's explanation.
+    """
+
+    code: int | None
+    reason: str | None = None
+
+
 @dataclass
 class Launched:
-    """A run this agent started; ``poll()`` gives its exit code once it has ended."""
+    """A run this agent started; ``poll()`` tells how it ended, once it has."""
 
     flow_run_id: str
     lease_id: str
     handle: Any
     started: float = field(default_factory=time.monotonic)
 
-    def poll(self) -> int | None:
-        code: int | None = self.handle.poll()
-        return code
+    def poll(self) -> Exit | None:
+        result = self.handle.poll()
+        if result is None or isinstance(result, Exit):
+            return result
+        return Exit(int(result))
+
+    def failure_logs(self) -> list[str]:
+        tail = getattr(self.handle, "failure_logs", None)
+        return list(tail()) if tail is not None else []
+
+    def cleanup(self) -> None:
+        cleanup = getattr(self.handle, "cleanup", None)
+        if cleanup is not None:
+            cleanup()
 
 
 class Agent:
@@ -73,13 +113,21 @@ class Agent:
         self.concurrency = concurrency or 2 * (os.cpu_count() or 1)
         self.agent_id: str | None = None
         self.launched: dict[str, Launched] = {}
+        # runs whose launch is under way (an image pull can outlast a lease): renewed too
+        self._launching: dict[str, str] = {}
         self.runs_started = 0
         self._stop = threading.Event()
 
     # ------------------------------------------------------------ platform part
     def launch(self, claim: Claim) -> Any:
-        """Start the run on the platform; return a handle with ``poll() -> int | None``."""
+        """Start the run on the platform; return a handle whose ``poll()`` gives None while
+        the run's process lives, then its exit code or an ``Exit``."""
         raise NotImplementedError
+
+    def platform_log(self, flow_run_id: str, message: str, level: str = "INFO") -> None:
+        """Write a line about the run's infrastructure to the run's logs."""
+        self._report(lambda: self.client.write_logs(
+            flow_run_id, [{"level": level, "message": f"[{self.type} agent] {message}"}]))
 
     def check_run_config(self, claim: Claim) -> str | None:
         """Why this agent cannot run the claimed run's config, or None if it can."""
@@ -160,48 +208,83 @@ class Agent:
             self._report(lambda: self.client.set_flow_run_state(run_id, "Failed", reason,
                                                                 lease_id=lease))
             return
+        self._launching[run_id] = lease
         try:
             handle = self.launch(claim)
+        except RunRefused as exc:
+            refusal = str(exc)
+            _log.error("flow run %s: %s", run_id, refusal)
+            self._report(lambda: self.client.set_flow_run_state(run_id, "Failed", refusal,
+                                                                lease_id=lease))
+            return
         except Exception as exc:
             message = f"{self.type} agent {self.name!r} could not start the run: {exc}"
             _log.error("flow run %s: %s", run_id, message)
             self._report(lambda: self.client.report_infrastructure_failure(
                 run_id, lease_id=lease, message=message))
             return
+        finally:
+            self._launching.pop(run_id, None)
         self.runs_started += 1
         self.launched[run_id] = Launched(run_id, lease, handle)
         _log.info("flow run %s (%s) launched", run_id, claim.flow.name)
 
     def _watch(self) -> None:
         for run_id, launched in list(self.launched.items()):
-            code = launched.poll()
-            if code is None:
+            try:
+                ended = launched.poll()
+            except Exception as exc:  # a platform API hiccup: look again next time
+                _log.warning("flow run %s: cannot tell whether it still runs: %s", run_id, exc)
+                continue
+            if ended is None:
                 continue
             del self.launched[run_id]
             try:
-                run = self.client.get_flow_run(run_id)
-            except JupyterFlowsError as exc:
-                _log.warning("flow run %s ended (exit %s); state unknown: %s", run_id, code, exc)
-                continue
-            if run.state in FINISHED_STATES:
-                _log.info("flow run %s ended %s (exit %s)", run_id, run.state, code)
-                continue
+                self._ended(run_id, launched, ended)
+            finally:
+                try:
+                    launched.cleanup()
+                except Exception as exc:
+                    _log.warning("flow run %s: cleanup failed: %s", run_id, exc)
+
+    def _ended(self, run_id: str, launched: Launched, ended: Exit) -> None:
+        code = ended.code
+        try:
+            run = self.client.get_flow_run(run_id)
+        except JupyterFlowsError as exc:
+            _log.warning("flow run %s ended (exit %s); state unknown: %s", run_id, code, exc)
+            return
+        if run.state in FINISHED_STATES:
+            _log.info("flow run %s ended %s (exit %s)", run_id, run.state, code)
+            return
+        try:
+            tail = launched.failure_logs()
+        except Exception as exc:
+            tail = []
+            _log.warning("flow run %s: cannot read its output: %s", run_id, exc)
+        if tail:
+            self.platform_log(run_id, "last output before the failure:\n" + "\n".join(tail),
+                              "ERROR")
+        if ended.reason:
+            message = f"{ended.reason} (while the run was {run.state})"
+        else:
             message = (f"the flow-run process exited with code {code} while the run was"
                        f" {run.state}")
-            _log.error("flow run %s: %s", run_id, message)
-            self._report(lambda rid=run_id, lease=launched.lease_id, c=code, m=message:
-                         self.client.report_infrastructure_failure(
-                             rid, lease_id=lease, exit_code=c, message=m))
+        _log.error("flow run %s: %s", run_id, message)
+        self._report(lambda: self.client.report_infrastructure_failure(
+            run_id, lease_id=launched.lease_id, exit_code=code, message=message))
 
     def _heartbeat_loop(self) -> None:
         while not self._stop.wait(self.heartbeat_interval):
             try:
                 if self.agent_id:
                     self.client.agent_heartbeat(self.agent_id)
-                for run_id, launched in list(self.launched.items()):
+                leases = {**self._launching,
+                          **{rid: la.lease_id for rid, la in list(self.launched.items())}}
+                for run_id, lease_id in leases.items():
                     # a finished or taken-away run refuses: the watch loop sorts it out
                     with contextlib.suppress(ConflictError):
-                        self.client.run_heartbeat(run_id, launched.lease_id)
+                        self.client.run_heartbeat(run_id, lease_id)
             except JupyterFlowsError as exc:
                 _log.warning("heartbeat failed: %s", exc)
 
