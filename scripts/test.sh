@@ -7,6 +7,8 @@ bash scripts/bootstrap.sh
 export PATH="$PWD/.venv/bin:$PATH"
 echo "== ruff"; ruff check .
 echo "== mypy"; mypy
+echo "== labextension: eslint and unit tests"
+(cd labextension && npm run --silent lint && npm test --silent)
 # shellcheck source=scripts/postgres.sh
 source scripts/postgres.sh
 trap stop_test_postgres EXIT

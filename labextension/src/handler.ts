@@ -1,0 +1,39 @@
+/**
+ * The one way the extension talks to its server extension (/jupyter-flows/api/...).
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+import { APIError, describeError } from './models/errors';
+
+/**
+ * Call `/jupyter-flows/api/<endPoint>` and parse its JSON answer (null for a 204).
+ * Throws an `APIError` whose message is readable as it is.
+ */
+export async function requestAPI<T>(endPoint = '', init: RequestInit = {}): Promise<T> {
+  const settings = ServerConnection.makeSettings();
+  const url = URLExt.join(settings.baseUrl, 'jupyter-flows', 'api', endPoint);
+  if (init.body !== undefined && !init.method) {
+    init = { ...init, method: 'POST' };
+  }
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(url, init, settings);
+  } catch (error) {
+    throw new APIError(0, `the Jupyter server did not answer: ${String(error)}`);
+  }
+  if (response.status === 204) {
+    return null as T;
+  }
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    // not JSON: keep the text for the message
+  }
+  if (!response.ok) {
+    throw new APIError(response.status, describeError(response.status, response.statusText, body));
+  }
+  return body as T;
+}

@@ -1,0 +1,191 @@
+/**
+ * One flow run as the run view shows it: the run, its flow (for the DAG and parameters),
+ * its state history, task runs, and the logs read so far (after a cursor).
+ */
+import { ISignal, Signal } from '@lumino/signaling';
+
+import type { Flow, FlowRun, JSONObject, LogRecord, StateRecord, TaskRun } from '../types';
+import type { BackendAPI } from './api';
+import { DagLayout, layoutDag, NodeState, nodeStates } from './dag';
+import { errorText } from './errors';
+import { parseTime } from './format';
+import { isCancellable, isFinished, stateCategory } from './states';
+
+/** One row of the task table: a task, with its mapped children summed up. */
+export interface TaskRow {
+  slug: string;
+  name: string;
+  state: string;
+  message: string | null;
+  children: { total: number; finished: number; failed: number } | null;
+  /** Start to end (or to now while running), when the start is known. */
+  duration: number | null;
+  /** When it reached its current state, counted from the run's start. */
+  offset: number | null;
+}
+
+/** Logs kept in memory per run; older lines are dropped (the backend keeps them all). */
+export const MAX_LOG_LINES = 5000;
+const LOG_PAGE = 500;
+const LOG_PAGES_PER_REFRESH = 4;
+
+export class RunModel {
+  constructor(
+    readonly api: BackendAPI,
+    readonly runId: string
+  ) {}
+
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  run: FlowRun | null = null;
+  flow: Flow | null = null;
+  layout: DagLayout | null = null;
+  states: StateRecord[] = [];
+  taskRuns: TaskRun[] = [];
+  logs: LogRecord[] = [];
+  /** The id of the last log line read; the next read asks for lines after it. */
+  logCursor = 0;
+  error: string | null = null;
+
+  get isFinished(): boolean {
+    return !!this.run && isFinished(this.run.state);
+  }
+
+  get canCancel(): boolean {
+    return !!this.run && isCancellable(this.run.state);
+  }
+
+  /** Fetch what changed; resolves true while the run is unfinished. */
+  async refresh(): Promise<boolean> {
+    try {
+      const [run, states, taskRuns] = await Promise.all([
+        this.api.run(this.runId),
+        this.api.states(this.runId),
+        this.api.taskRuns(this.runId)
+      ]);
+      if (!this.flow || this.flow.id !== run.flow_id) {
+        this.flow = await this.api.flow(run.flow_id);
+        this.layout = layoutDag(this.flow.spec);
+      }
+      this.run = run;
+      this.states = states;
+      this._observe(taskRuns);
+      this.taskRuns = taskRuns;
+      await this._readLogs();
+      this.error = null;
+    } catch (error) {
+      this.error = errorText(error);
+    }
+    this._changed.emit();
+    return !this.error && !this.isFinished;
+  }
+
+  /** Set the run Cancelled (allowed from every unfinished state, without a lease). */
+  async cancel(): Promise<void> {
+    this.run = await this.api.setState(this.runId, 'Cancelled', 'cancelled from JupyterLab');
+    this._changed.emit();
+  }
+
+  /** A new run of the same flow version with these parameters and this run's labels. */
+  runAgain(parameters: JSONObject): Promise<FlowRun> {
+    if (!this.run) {
+      return Promise.reject(new Error('the run has not been loaded yet'));
+    }
+    return this.api.createRun({
+      flow_id: this.run.flow_id,
+      parameters,
+      labels: this.run.labels
+    });
+  }
+
+  /** The state each DAG node shows. */
+  nodeStates(): Map<string, NodeState> {
+    return nodeStates(this.taskRuns);
+  }
+
+  /** When the run started running (its first Running state), ms. */
+  get startedAt(): number | null {
+    const running = this.states.find(record => record.state === 'Running');
+    return parseTime(running?.timestamp);
+  }
+
+  /** The task table, in the spec's order, then any task the spec does not name. */
+  taskRows(now: number = Date.now()): TaskRow[] {
+    const states = this.nodeStates();
+    const names = new Map((this.flow?.spec.tasks ?? []).map(task => [task.slug, task.name]));
+    const slugs = [...names.keys(), ...[...states.keys()].filter(slug => !names.has(slug))];
+    const parents = new Map(
+      this.taskRuns.filter(run => run.map_index === null).map(run => [run.task_slug, run])
+    );
+    const runStart = this.startedAt;
+    const rows: TaskRow[] = [];
+    for (const slug of slugs) {
+      const node = states.get(slug);
+      if (!node) {
+        rows.push({ slug, name: names.get(slug) ?? slug, state: 'Pending', message: null,
+                    children: null, duration: null, offset: null });
+        continue;
+      }
+      const parent = parents.get(slug);
+      const reached = parseTime(parent?.timestamp) ??
+        Math.max(...this.taskRuns.filter(run => run.task_slug === slug)
+          .map(run => parseTime(run.timestamp) ?? 0));
+      const start = this._starts.get(slug) ?? null;
+      const end = isFinished(node.state) ? reached : now;
+      rows.push({
+        slug,
+        name: names.get(slug) ?? slug,
+        state: node.state,
+        message: node.message,
+        children: node.children.total ? { ...node.children } : null,
+        duration: start !== null && end !== null ? Math.max(0, end - start) : null,
+        offset: runStart !== null && reached ? Math.max(0, reached - runStart) : null
+      });
+    }
+    return rows;
+  }
+
+  /**
+   * Task runs carry only their latest state, so a task's start is taken when it is seen
+   * Running (the timestamp says when it entered that state), or from its first log line.
+   */
+  private _observe(taskRuns: TaskRun[]): void {
+    for (const run of taskRuns) {
+      if (stateCategory(run.state) === 'running') {
+        const time = parseTime(run.timestamp);
+        const known = this._starts.get(run.task_slug);
+        if (time !== null && (known === undefined || time < known)) {
+          this._starts.set(run.task_slug, time);
+        }
+      }
+    }
+  }
+
+  private async _readLogs(): Promise<void> {
+    for (let page = 0; page < LOG_PAGES_PER_REFRESH; page++) {
+      const answer = await this.api.logs(this.runId, this.logCursor, LOG_PAGE);
+      for (const record of answer.items) {
+        const time = parseTime(record.timestamp);
+        if (record.task_slug && time !== null) {
+          const known = this._starts.get(record.task_slug);
+          if (known === undefined || time < known) {
+            this._starts.set(record.task_slug, time);
+          }
+        }
+      }
+      this.logs.push(...answer.items);
+      this.logCursor = answer.next_after;
+      if (answer.items.length < LOG_PAGE) {
+        break;
+      }
+    }
+    if (this.logs.length > MAX_LOG_LINES) {
+      this.logs.splice(0, this.logs.length - MAX_LOG_LINES);
+    }
+  }
+
+  private _starts = new Map<string, number>();
+  private _changed = new Signal<this, void>(this);
+}

@@ -1,0 +1,151 @@
+/**
+ * The sidebar's data: connection status, flows, runs (filtered) and agents.
+ */
+import { ISignal, Signal } from '@lumino/signaling';
+
+import type { Agent, AgentMatch, BackendConfig, Flow, FlowRun } from '../types';
+import type { BackendAPI } from './api';
+import { APIError, errorText } from './errors';
+import { isFinished, stateCategory } from './states';
+
+export interface RunFilter {
+  flowName: string | null;
+  state: string | null;
+}
+
+/** A flow by name: its newest version and how many versions exist. */
+export interface FlowSummary {
+  name: string;
+  project: string;
+  latest: Flow;
+  versions: number;
+}
+
+export type ConnectionStatus = 'connecting' | 'connected' | 'error';
+
+/** What the panel says when the server extension does not answer at all. */
+export const NOT_ENABLED =
+  'the jupyter-flows server extension is not enabled in this Jupyter server ' +
+  '(/jupyter-flows/api/config answered 404): install jupyter-flows[notebook] where ' +
+  'Jupyter runs and restart it';
+
+/** At most this many waiting runs get their agent match looked up on each refresh. */
+const MATCH_LOOKUPS = 10;
+
+/** The newest version of each (project, name), sorted by name. */
+export function summarizeFlows(flows: Flow[]): FlowSummary[] {
+  const byKey = new Map<string, FlowSummary>();
+  for (const flow of flows) {
+    const key = `${flow.project}\u0000${flow.name}`;
+    const known = byKey.get(key);
+    if (!known) {
+      byKey.set(key, { name: flow.name, project: flow.project, latest: flow, versions: 1 });
+    } else {
+      known.versions += 1;
+      if (flow.version > known.latest.version) {
+        known.latest = flow;
+      }
+    }
+  }
+  return [...byKey.values()].sort(
+    (a, b) => a.name.localeCompare(b.name) || a.project.localeCompare(b.project)
+  );
+}
+
+export class SidebarModel {
+  constructor(readonly api: BackendAPI) {}
+
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  get status(): ConnectionStatus {
+    if (this.error) {
+      return 'error';
+    }
+    return this.lastUpdated === null ? 'connecting' : 'connected';
+  }
+
+  config: BackendConfig | null = null;
+  error: string | null = null;
+  flows: FlowSummary[] = [];
+  runs: FlowRun[] = [];
+  runsTotal = 0;
+  agents: Agent[] = [];
+  /** The backend's answer to "can an online agent take this run?", for waiting runs. */
+  matches = new Map<string, AgentMatch>();
+  filter: RunFilter = { flowName: null, state: null };
+  lastUpdated: number | null = null;
+
+  get onlineAgents(): Agent[] {
+    return this.agents.filter(agent => agent.online);
+  }
+
+  /** Flow names for the filter, including a filtered name no longer listed. */
+  get flowNames(): string[] {
+    const names = new Set(this.flows.map(flow => flow.name));
+    if (this.filter.flowName) {
+      names.add(this.filter.flowName);
+    }
+    return [...names].sort();
+  }
+
+  /** Why no online agent can take this waiting run, or null. */
+  unmatchedReason(run: FlowRun): string | null {
+    if (stateCategory(run.state) !== 'waiting') {
+      return null;
+    }
+    const match = this.matches.get(run.id);
+    return match && !match.matched ? match.explanation : null;
+  }
+
+  setFilter(filter: Partial<RunFilter>): void {
+    this.filter = { ...this.filter, ...filter };
+    this._changed.emit();
+  }
+
+  /** Fetch everything once; resolves true while any listed run is unfinished. */
+  async refresh(): Promise<boolean> {
+    try {
+      if (!this.config || this.error) {
+        this.config = await this.api.config().catch(error => {
+          throw error instanceof APIError && error.status === 404
+            ? new APIError(404, NOT_ENABLED)
+            : error;
+        });
+      }
+      const [flows, runs, agents] = await Promise.all([
+        this.api.flows(),
+        this.api.runs({ flowName: this.filter.flowName, state: this.filter.state }),
+        this.api.agents()
+      ]);
+      this.flows = summarizeFlows(flows.items);
+      this.runs = runs.items;
+      this.runsTotal = runs.total;
+      this.agents = agents;
+      this.matches = await this._lookUpMatches(runs.items);
+      this.error = null;
+      this.lastUpdated = Date.now();
+    } catch (error) {
+      this.error = errorText(error);
+    }
+    this._changed.emit();
+    return !this.error && this.runs.some(run => !isFinished(run.state));
+  }
+
+  private async _lookUpMatches(runs: FlowRun[]): Promise<Map<string, AgentMatch>> {
+    const waiting = runs.filter(run => stateCategory(run.state) === 'waiting').slice(0, MATCH_LOOKUPS);
+    const found = await Promise.all(
+      waiting.map(run => this.api.run(run.id).then(full => [run.id, full.agent_match] as const))
+    );
+    const matches = new Map<string, AgentMatch>();
+    for (const [id, match] of found) {
+      if (match) {
+        matches.set(id, match);
+      }
+    }
+    return matches;
+  }
+
+  private _changed = new Signal<this, void>(this);
+}

@@ -1,0 +1,73 @@
+import { BackendAPI, RequestFn } from '../src/models/api';
+import { APIError } from '../src/models/errors';
+import type { Flow, FlowRun, FlowSpec } from '../src/types';
+
+export interface Call {
+  endPoint: string;
+  method: string;
+  body: unknown;
+}
+
+type Route = (endPoint: string, body: unknown) => unknown;
+
+/** A fake server extension: the first route whose prefix matches the path answers. */
+export function fakeApi(routes: Record<string, Route | unknown>): { api: BackendAPI; calls: Call[] } {
+  const calls: Call[] = [];
+  const request: RequestFn = async <T>(endPoint: string, init: RequestInit = {}): Promise<T> => {
+    const body = init.body ? JSON.parse(String(init.body)) : undefined;
+    calls.push({ endPoint, method: init.method ?? 'GET', body });
+    const path = endPoint.split('?')[0]!;
+    const key = Object.keys(routes)
+      .filter(prefix => path === prefix || path.startsWith(`${prefix}/`) || prefix.endsWith('*') && path.startsWith(prefix.slice(0, -1)))
+      .sort((a, b) => b.length - a.length)[0];
+    if (key === undefined) {
+      throw new APIError(404, `no route for ${endPoint}`);
+    }
+    const route = routes[key];
+    const answer = typeof route === 'function' ? (route as Route)(endPoint, body) : route;
+    if (answer instanceof Error) {
+      throw answer;
+    }
+    return structuredClone(answer) as T;
+  };
+  return { api: new BackendAPI(request), calls };
+}
+
+export const SPEC: FlowSpec = {
+  name: 'etl',
+  tasks: [
+    { slug: 'n', name: 'n', type: 'Parameter', tags: [], max_retries: 0, is_parameter: true, mapped: false,
+      parameter: { default: 3, required: false } },
+    { slug: 'extract-1', name: 'extract', type: 'FunctionTask', tags: [], max_retries: 0, is_parameter: false, mapped: false },
+    { slug: 'double-1', name: 'double', type: 'FunctionTask', tags: [], max_retries: 0, is_parameter: false, mapped: true },
+    { slug: 'total-1', name: 'total', type: 'FunctionTask', tags: [], max_retries: 0, is_parameter: false, mapped: false }
+  ],
+  edges: [
+    { upstream: 'n', downstream: 'extract-1', key: 'n', mapped: false },
+    { upstream: 'extract-1', downstream: 'double-1', key: 'x', mapped: true },
+    { upstream: 'double-1', downstream: 'total-1', key: 'xs', mapped: false }
+  ],
+  parameters: ['n']
+};
+
+export function flow(overrides: Partial<Flow> = {}): Flow {
+  return {
+    id: 'flow1', name: 'etl', project: 'default', version: 1, spec_hash: 'h', spec: SPEC,
+    storage: {}, run_config: { type: 'local', env: { API_KEY: '********' }, labels: [] },
+    executor: {}, labels: [], max_retries: 0,
+    created: '2026-01-01T00:00:00Z', updated: '2026-01-01T00:00:00Z',
+    ...overrides
+  };
+}
+
+export function flowRun(overrides: Partial<FlowRun> = {}): FlowRun {
+  return {
+    id: 'run1', flow_id: 'flow1', flow_name: 'etl', project: 'default', flow_version: 1,
+    parameters: {}, run_config: { type: 'local' }, executor: {}, labels: [],
+    idempotency_key: null, scheduled_start: '2026-01-01T00:00:00Z', state: 'Scheduled',
+    state_message: 'created', state_timestamp: '2026-01-01T00:00:00Z', version: 1, run_count: 0,
+    max_retries: 0, agent_id: null, agent_name: null, lease_expires_at: null, last_heartbeat: null,
+    exit_code: null, created: '2026-01-01T00:00:00Z', updated: '2026-01-01T00:00:00Z',
+    ...overrides
+  };
+}

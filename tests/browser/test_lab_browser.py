@@ -1,0 +1,232 @@
+"""The JupyterLab extension in a real browser, against the embedded backend and agent.
+
+The tests run in file order on one page and build on each other: the panel lists a flow
+registered through the API, a run of it goes Scheduled -> Success, its run view shows task
+states, run config, logs and the DAG, "Run again" takes new parameters, a run no agent can
+take is flagged and cancelled, and the notebook's "Run as flow" button submits the task
+cells whose run link in the output opens the run view too.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser_support import PAGE_ERRORS, Lab, screenshot, write_notebook
+
+from jupyter_flows.client import Client
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+FLOW = "lab-browser-demo"
+SCRIPT = Path(__file__).parent / "lab_demo_flow.py"
+RUN_TIMEOUT = 60_000  # ms: a run from Scheduled to Success on a busy 2-core machine
+_runs: dict[str, str] = {}  # what earlier tests created, by role
+
+
+def sidebar(page: Any) -> Any:
+    return page.locator("#jupyter-flows-sidebar")
+
+
+def run_row(page: Any, run_id: str) -> Any:
+    return sidebar(page).locator(f'.jp-flows-run[data-run-id="{run_id}"]')
+
+
+def run_view(page: Any, run_id: str) -> Any:
+    return page.locator(f'.jp-flows-runview[data-run-id="{run_id}"]')
+
+
+def refresh_panel(page: Any) -> None:
+    sidebar(page).locator(".jp-flows-refresh").click()
+
+
+def wait_state(locator: Any, state: str, timeout: int = RUN_TIMEOUT) -> None:
+    locator.and_(locator.page.locator(f'[data-state="{state}"]')).wait_for(timeout=timeout)
+
+
+def test_the_panel_lists_a_flow_registered_through_the_api(page: Any, lab: Lab) -> None:
+    page.locator('.lm-TabBar-tab[data-id="jupyter-flows-sidebar"]').click()
+    panel = sidebar(page)
+    status = panel.locator(".jp-flows-status")
+    status.locator("text=Connected to embedded backend").wait_for()
+    assert lab.backend_url in status.inner_text()
+
+    env = {**os.environ, "JUPYTER_FLOWS_BACKEND_URL": lab.backend_url}
+    env.pop("JUPYTER_FLOWS_API_KEY", None)
+    done = subprocess.run([sys.executable, "-m", "jupyter_flows", "register", str(SCRIPT)],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    refresh_panel(page)
+    flow = panel.locator(f'.jp-flows-flow[data-flow-name="{FLOW}"]')
+    flow.wait_for()
+    detail = flow.inner_text()
+    assert "v1" in detail and "run: local" in detail and "executor:" in detail
+    agent = panel.locator(".jp-flows-agent")
+    agent.first.wait_for()
+    assert "heartbeat" in agent.first.inner_text()
+    screenshot(page, "01-panel-flows-and-agent")
+
+
+def test_a_submitted_run_goes_from_scheduled_to_success(page: Any, lab: Lab) -> None:
+    start = datetime.now(timezone.utc) + timedelta(seconds=5)  # Scheduled long enough to see
+    with Client(lab.backend_url) as client:
+        run = client.create_flow_run(flow_name=FLOW, scheduled_start=start)
+    _runs["first"] = run.id
+    refresh_panel(page)
+    row = run_row(page, run.id)
+    wait_state(row, "Scheduled", timeout=10_000)
+    assert "Scheduled" in row.locator(".jp-flows-state").inner_text()
+    screenshot(page, "02-run-scheduled")
+    wait_state(row, "Success")
+    assert row.locator(".jp-flows-state").inner_text() == "Success"
+    screenshot(page, "02-run-success")
+
+
+def test_the_run_view_shows_task_states_config_and_logs(page: Any, lab: Lab) -> None:
+    run_id = _runs["first"]
+    run_row(page, run_id).click()
+    view = run_view(page, run_id)
+    wait_state(view, "Success")
+    view.locator('.jp-flows-task[data-slug="total-1"][data-state="Success"]').wait_for()
+    tasks = {row.get_attribute("data-slug"): row.get_attribute("data-state")
+             for row in view.locator(".jp-flows-task").all()}
+    assert tasks == {"n": "Success", "numbers-1": "Success", "double-1": "Mapped",
+                     "total-1": "Success"}
+    assert "3/3" in view.locator('.jp-flows-task[data-slug="double-1"]').inner_text()
+
+    nodes = view.locator(".jp-flows-dag-node")
+    assert nodes.count() == 4
+    assert view.locator(".jp-flows-dag-node.jp-flows-state-success").count() == 4
+    assert view.locator(".jp-flows-dag-edge").count() == 3
+
+    timeline = [item.get_attribute("data-state")
+                for item in view.locator(".jp-flows-timeline-item").all()]
+    assert timeline == ["Scheduled", "Submitted", "Running", "Success"]
+
+    config = view.locator(".jp-flows-runconfig").inner_text()
+    assert "env.API_TOKEN" in config and "env.MODE" in config and "demo" in config
+    assert "not-for-browsers" not in page.content()  # masked by the backend
+
+    logs = view.locator(".jp-flows-logs")
+    logs.locator("text=total of 3 values is 12").wait_for()
+    assert "doubling 1" in logs.inner_text()
+    screenshot(page, "03-run-view")
+
+
+def test_run_again_takes_new_parameters(page: Any, lab: Lab) -> None:
+    view = run_view(page, _runs["first"])
+    view.locator(".jp-flows-run-again").click()
+    dialog = page.locator(".jp-Dialog")
+    field = dialog.locator('input[name="n"]')
+    assert field.input_value() == "3"
+    field.fill("4")
+    screenshot(page, "04-run-again-dialog")
+    dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+    again = page.locator(f'.jp-flows-runview:not([data-run-id="{_runs["first"]}"])')
+    again.wait_for()
+    run_id = again.get_attribute("data-run-id")
+    assert run_id
+    wait_state(again, "Success")
+    params = again.locator(".jp-flows-parameters").inner_text()
+    assert re.search(r"n\s+4", params), params
+    again.locator(".jp-flows-logs").locator("text=total of 4 values is 20").wait_for()
+    _runs["again"] = run_id
+
+
+def test_a_run_no_agent_can_take_is_flagged_and_can_be_cancelled(page: Any, lab: Lab) -> None:
+    with Client(lab.backend_url) as client:
+        run = client.create_flow_run(flow_name=FLOW, labels=["gpu"])
+    refresh_panel(page)
+    row = run_row(page, run.id)
+    warning = row.locator(".jp-flows-run-unmatched")
+    warning.wait_for()
+    assert "gpu" in warning.inner_text()
+    screenshot(page, "05-run-no-agent-can-take")
+
+    row.click()
+    view = run_view(page, run.id)
+    view.locator(".jp-flows-banner .jp-flows-run-unmatched").wait_for()
+    view.locator(".jp-flows-cancel").click()
+    page.locator(".jp-Dialog-button.jp-mod-warn").click()
+    wait_state(view, "Cancelled", timeout=15_000)
+    assert view.locator(".jp-flows-cancel").is_disabled()
+    wait_state(row, "Cancelled", timeout=15_000)
+
+    # the filters: only cancelled runs of this flow
+    panel = sidebar(page)
+    panel.locator(".jp-flows-filter-state").select_option("Cancelled")
+    panel.locator(".jp-flows-filter-flow").select_option(FLOW)
+    panel.locator(".jp-flows-run:not([data-state='Cancelled'])").first.wait_for(state="detached")
+    shown = [row.get_attribute("data-run-id") for row in panel.locator(".jp-flows-run").all()]
+    assert shown == [run.id]
+    screenshot(page, "05-run-cancelled-filtered")
+    panel.locator(".jp-flows-filter-state").select_option("")
+    panel.locator(".jp-flows-filter-flow").select_option("")
+    run_row(page, _runs["first"]).wait_for()
+
+
+def test_the_notebook_button_submits_the_task_cells(page: Any, lab: Lab) -> None:
+    write_notebook(lab.root / "tasks.ipynb", [
+        "%load_ext jupyter_flows",
+        "%%task\nx = 21",
+        "%%task\ny = x * 2\nprint('y is', y)",
+        "%flow submit",
+    ])
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:open', "
+                  "{path: 'tasks.ipynb'})")
+    notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+    notebook.wait_for()
+    page.wait_for_function(
+        "() => { const nb = window.jupyterapp.shell.currentWidget;"
+        " return nb && nb.sessionContext && nb.sessionContext.session"
+        " && nb.sessionContext.session.kernel"
+        " && nb.sessionContext.session.kernel.status === 'idle'; }", timeout=60_000)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    link = notebook.locator('.jp-OutputArea-output a[href^="jupyter-flows://runs/"]')
+    link.first.wait_for(timeout=60_000)
+    linked_id = link.first.get_attribute("href").rsplit("/", 1)[-1]
+
+    screenshot(page, "06-notebook-with-run-button")
+    known = {_runs["first"], _runs["again"], linked_id}
+    notebook.locator(".jp-flows-run-notebook").click()
+    view = page.locator(".jp-flows-runview").filter(
+        has=page.locator(".jp-flows-runview-flow", has_text="notebook"))
+    view.wait_for(timeout=60_000)
+    run_id = view.get_attribute("data-run-id")
+    assert run_id and run_id not in known
+    wait_state(view, "Success")
+    view.locator('.jp-flows-task[data-state="Success"]').first.wait_for()
+    screenshot(page, "07-notebook-run-view")
+
+    # the run link %flow submit printed opens that run's view
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:open', "
+                  "{path: 'tasks.ipynb'})")
+    notebook.locator('.jp-OutputArea-output a[href^="jupyter-flows://runs/"]').first.click()
+    linked = run_view(page, linked_id)
+    wait_state(linked, "Success")
+    assert len(page.context.pages) == 1  # no tab opened for the link
+    screenshot(page, "08-run-link-opened")
+
+
+def test_a_backend_that_went_away_is_a_readable_message(page: Any, lab: Lab) -> None:
+    import psutil
+
+    servers = [child for child in psutil.Process(lab.process.pid).children(recursive=True)
+               if "jupyter_flows.server" in " ".join(child.cmdline())]
+    assert len(servers) == 1
+    servers[0].kill()
+    servers[0].wait(10)
+    refresh_panel(page)
+    status = sidebar(page).locator(".jp-flows-status-error")
+    status.wait_for(timeout=15_000)
+    text = status.inner_text()
+    assert f"backend at {lab.backend_url} is not reachable" in text, text
+    assert "exited with code" in text, text
+    screenshot(page, "09-backend-down")
+    assert not PAGE_ERRORS, PAGE_ERRORS
