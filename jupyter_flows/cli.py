@@ -452,11 +452,19 @@ def up(
     port: int = typer.Option(4200, help="backend port"),
     db: str = typer.Option(None, "--db", help="database URL (default: SQLite file)"),
     exit_after_demo: bool = typer.Option(False, help="stop everything after the demo run"),
+    lab: bool = typer.Option(False, help="also start JupyterLab, its panel on this backend"),
+    notebook_dir: str = typer.Option(None, help="JupyterLab's folder (default: here)"),
+    lab_port: int = typer.Option(8888, help="JupyterLab's port"),
 ) -> None:
-    """Start the embedded backend and a local agent, then register and run the demo flow."""
+    """Start the embedded backend and a local agent, run the demo flow through them, and
+    optionally JupyterLab with the flows panel."""
+    from pathlib import Path
+
     from jupyter_flows.up import run_up
 
-    raise typer.Exit(run_up(port=port, database_url=db, exit_after_demo=exit_after_demo))
+    raise typer.Exit(run_up(port=port, database_url=db, exit_after_demo=exit_after_demo,
+                            lab=lab, notebook_dir=Path(notebook_dir) if notebook_dir else None,
+                            lab_port=lab_port))
 
 
 @app.command()

@@ -133,8 +133,33 @@ def run_demo(client: Any) -> int:
     return code
 
 
+def start_lab(backend: EmbeddedBackend, notebook_dir: Path, port: int = 8888
+              ) -> subprocess.Popen[bytes]:
+    """JupyterLab on ``notebook_dir``, its panel and kernels pointed at ``backend``."""
+    command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip", "127.0.0.1",
+               "--port", str(port), f"--ServerApp.root_dir={notebook_dir}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # JupyterLab refuses to start as root otherwise
+    lab = subprocess.Popen(command, env=backend.env)
+    backend.children.append(lab)
+    return lab
+
+
+def _interrupt_on_sigterm() -> None:
+    """Let SIGTERM stop `up` the way Ctrl-C does, so its children are stopped too."""
+    import signal
+    import threading
+
+    def interrupt(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
+
+
 def run_up(port: int = 4200, database_url: str | None = None,
-           exit_after_demo: bool = False) -> int:
+           exit_after_demo: bool = False, lab: bool = False,
+           notebook_dir: Path | None = None, lab_port: int = 8888) -> int:
     from jupyter_flows.client.client import Client
 
     if database_url is None:
@@ -142,6 +167,7 @@ def run_up(port: int = 4200, database_url: str | None = None,
         home.mkdir(parents=True, exist_ok=True)
         database_url = f"sqlite:///{home / 'backend.db'}"
     backend = EmbeddedBackend(port, database_url, quiet=False)
+    _interrupt_on_sigterm()
     try:
         backend.start()
         print(f"backend: {backend.url} (API docs at {backend.url}/docs)"
@@ -150,8 +176,13 @@ def run_up(port: int = 4200, database_url: str | None = None,
         code = run_demo(Client(backend.url))
         if exit_after_demo:
             return code
+        if lab:
+            where = notebook_dir or Path.cwd()
+            start_lab(backend, where, lab_port)
+            print(f"\nJupyterLab on {where}: open the URL it prints below; its jupyter-flows"
+                  " panel (left sidebar) shows this backend's flows and runs.")
         print("\nbackend and agent keep running; register flows with `jupyter-flows register`"
-              " and run them with `jupyter-flows run NAME --watch`. Ctrl-C stops both.")
+              " and run them with `jupyter-flows run NAME --watch`. Ctrl-C stops everything.")
         while backend.alive():
             time.sleep(0.5)
         return 1

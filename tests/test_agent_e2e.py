@@ -387,3 +387,34 @@ def test_up_runs_the_demo_through_backend_and_agent(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stdout + out.stderr
     assert "Success: all reference tasks succeeded" in out.stdout
     assert "transform-1      Mapped" in out.stdout
+
+
+def test_up_with_lab_points_jupyterlab_at_its_backend(tmp_path: Path) -> None:
+    import httpx
+
+    backend_port, lab_port = free_port(), free_port()
+    env = {**os.environ, "HOME": str(tmp_path), "JUPYTER_TOKEN": "e2e-token"}
+    env.pop("JUPYTER_FLOWS_BACKEND_URL", None)
+    up = subprocess.Popen([sys.executable, "-m", "jupyter_flows", "up", "--port",
+                           str(backend_port), "--lab", "--lab-port", str(lab_port),
+                           "--notebook-dir", str(tmp_path)], env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def config() -> Any:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{lab_port}/jupyter-flows/api/config",
+                                   headers={"Authorization": "token e2e-token"}, timeout=2)
+            except httpx.HTTPError:
+                return None
+            return answer.json() if answer.status_code == 200 else None
+
+        found = wait_for(config, 180, "JupyterLab with the jupyter-flows server extension")
+        assert found["backend_url"] == f"http://127.0.0.1:{backend_port}"
+    finally:
+        up.terminate()
+        up.wait(timeout=60)
+    # everything `up` started is gone with it
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"http://127.0.0.1:{backend_port}/api/health", timeout=2)
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"http://127.0.0.1:{lab_port}/api/status", timeout=2)
