@@ -115,7 +115,7 @@ class EmbeddedBackend:
 
 def run_demo(client: Any) -> int:
     """Register the demo flow, run it through the agent and print what happens."""
-    from jupyter_flows.cli import watch_run
+    from jupyter_flows.cli.flows import watch_run
     from jupyter_flows.demo import build_demo_flow
     from jupyter_flows.executors.dask import DaskExecutor
     from jupyter_flows.run_configs import LocalRun

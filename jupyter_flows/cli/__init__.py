@@ -1,0 +1,13 @@
+"""The ``jupyter-flows`` command line: server, agents, registering and running flows."""
+
+from __future__ import annotations
+
+from jupyter_flows.cli import agents, flows, service  # noqa: F401 - they add the commands
+from jupyter_flows.cli.apps import app
+from jupyter_flows.cli.flows import watch_run
+
+__all__ = ["app", "main", "watch_run"]
+
+
+def main() -> None:
+    app(prog_name="jupyter-flows")

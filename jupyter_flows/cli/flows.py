@@ -1,0 +1,150 @@
+"""Registering, running, executing and listing flows: ``register``, ``run``, ``execute
+flow-run``, ``get``."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import typer
+
+from jupyter_flows.cli.apps import app, execute_app
+from jupyter_flows.cli.common import fail, parse_params
+
+FINISHED = {"Success", "Cached", "Mapped", "Skipped", "Failed", "TriggerFailed", "TimedOut",
+            "Crashed", "Cancelled"}
+
+
+@app.command()
+def register(
+    path: str = typer.Argument(..., help="a Python script that builds one or more flows"),
+    project: str = typer.Option("default", help="project to register into"),
+    flow_name: list[str] = typer.Option([], "--name", "-n", help="only these flows"),
+) -> None:
+    """Register the flows a script builds (their code is stored as the script)."""
+    from jupyter_flows.errors import JupyterFlowsError
+    from jupyter_flows.scripts import flows_in_script
+    from jupyter_flows.storage.local import Local
+
+    try:
+        flows = flows_in_script(path)
+    except JupyterFlowsError as exc:
+        raise fail(str(exc)) from None
+    if flow_name:
+        flows = [f for f in flows if f.name in flow_name]
+    if not flows:
+        raise fail(f"{path} builds no flow{' named ' + ', '.join(flow_name) if flow_name else ''}")
+    for flow in flows:
+        if flow.storage is None:
+            flow.storage = Local(stored_as_script=True, path=path)
+        try:
+            record = flow.register(project=project)
+        except JupyterFlowsError as exc:
+            raise fail(f"flow {flow.name!r}: {exc}") from None
+        status = "new version" if record.is_new else "unchanged"
+        typer.echo(f"flow {record.name!r} version {record.version} ({status}), id {record.id}")
+
+
+@app.command()
+def run(
+    name: str = typer.Argument(..., help="the registered flow's name"),
+    param: list[str] = typer.Option([], "--param", "-p", help="KEY=VALUE (JSON values)"),
+    project: str = typer.Option(None, help="the flow's project"),
+    label: list[str] = typer.Option(None, "--label", "-l", help="override the run's labels"),
+    watch: bool = typer.Option(False, "--watch", "-w", help="stream states and logs until "
+                                                            "the run ends"),
+    idempotency_key: str = typer.Option(None, help="create at most one run for this key"),
+) -> None:
+    """Create a run of a registered flow; with --watch, exit non-zero unless it succeeds."""
+    from jupyter_flows.client.client import Client
+    from jupyter_flows.errors import JupyterFlowsError
+
+    client = Client()
+    try:
+        created = client.create_flow_run(flow_name=name, project=project,
+                                         parameters=parse_params(param), labels=label or None,
+                                         idempotency_key=idempotency_key)
+        typer.echo(f"flow run {created.id} of {name!r} is {created.state}")
+        found = client.get_flow_run(created.id)
+        if found.agent_match is not None and not found.agent_match.matched:
+            typer.secho(f"warning: {found.agent_match.explanation}", fg=typer.colors.YELLOW)
+        if watch:
+            raise typer.Exit(watch_run(client, created.id))
+    except JupyterFlowsError as exc:
+        raise fail(str(exc)) from None
+
+
+def watch_run(client: Any, flow_run_id: str, poll: float = 0.5) -> int:
+    """Print state changes and logs of a run until it finishes; 0 if it succeeded."""
+    seen_state = None
+    after = 0
+    while True:
+        run_ = client.get_flow_run(flow_run_id)
+        page = client.read_logs(flow_run_id, after=after)
+        for record in page.items:
+            typer.echo(f"  {record.timestamp:%H:%M:%S} {record.level:<7} {record.message}")
+        after = page.next_after
+        if run_.state != seen_state:
+            seen_state = run_.state
+            typer.echo(f"{run_.state}: {run_.state_message or ''}".rstrip(": "))
+        if run_.state in FINISHED:
+            return 0 if run_.state in {"Success", "Cached", "Mapped", "Skipped"} else 1
+        time.sleep(poll)
+
+
+@execute_app.command("flow-run")
+def execute_flow_run_command(flow_run_id: str = typer.Argument(...)) -> None:
+    """Run one backend flow run in this process (agents launch this)."""
+    from jupyter_flows.errors import JupyterFlowsError
+    from jupyter_flows.execution import execute_flow_run
+
+    try:
+        code = execute_flow_run(flow_run_id)
+    except JupyterFlowsError as exc:
+        raise fail(f"flow run {flow_run_id}: {exc}", 2) from None
+    raise typer.Exit(code)
+
+
+@app.command()
+def get(
+    what: str = typer.Argument(..., help="flows | runs | logs | agents"),
+    flow_run_id: str = typer.Argument(None, help="the run, for logs"),
+    limit: int = typer.Option(50),
+) -> None:
+    """List what the backend has."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from jupyter_flows.client.client import Client
+    from jupyter_flows.errors import JupyterFlowsError
+
+    client = Client()
+    console = Console()
+    try:
+        if what == "flows":
+            table = Table("name", "project", "version", "id", "labels")
+            for f in client.list_flows(limit=limit).items:
+                table.add_row(f.name, f.project, str(f.version), f.id, ",".join(f.labels))
+        elif what == "runs":
+            table = Table("id", "flow", "state", "message", "labels")
+            for r in client.list_flow_runs(limit=limit).items:
+                table.add_row(r.id, r.flow_name, r.state, r.state_message or "",
+                              ",".join(r.labels))
+        elif what == "agents":
+            table = Table("id", "name", "type", "labels", "online")
+            for a in client.list_agents():
+                table.add_row(a.id, a.name, a.type, ",".join(a.labels), str(a.online))
+        elif what == "logs":
+            if not flow_run_id:
+                raise fail("get logs needs a flow run id", 2)
+            for record in client.read_logs(flow_run_id, limit=limit).items:
+                console.print(f"{record.timestamp:%H:%M:%S} {record.level:<7} {record.message}",
+                              markup=False)
+            return
+        else:
+            raise fail(f"get: expected flows, runs, logs or agents, got {what!r}", 2)
+    except JupyterFlowsError as exc:
+        raise fail(str(exc)) from None
+    console.print(table)
+
+
