@@ -161,3 +161,18 @@ def test_backend_commands_name_an_unreachable_backend(shell: InteractiveShell,
     monkeypatch.setenv("JUPYTER_FLOWS_BACKEND_URL", url)
     with pytest.raises(UsageError, match=f"cannot reach the jupyter-flows backend at {url}"):
         flow(shell, "status some-run")
+
+
+@pytest.mark.slow
+def test_status_watch_follows_a_run_to_its_end(shell: InteractiveShell, tmp_path: Path,
+                                               backend: str, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delitem(sys.modules, "jupyter_flows.notebook.live")  # the real live view
+    log = tmp_path / "log"
+    setup_notebook(shell, log)
+    flow(shell, "submit")
+    run_id = capsys.readouterr().out.split("run ")[1].split(",")[0]
+    flow(shell, "status --watch --timeout 60")  # returns when the run has finished
+    status = capsys.readouterr().out
+    assert f"run {run_id} of flow 'notebook' (version 1): Success" in status
+    assert runs(log) == ALL

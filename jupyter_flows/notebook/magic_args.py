@@ -90,8 +90,12 @@ def flow_parser() -> MagicParser:
     submit.add_argument("--label", nargs="+", action="extend", default=[], metavar="L",
                         help="labels an agent must offer to run it")
     _executor_option(submit)
-    add("status", "a backend run's state, task runs and last logs").add_argument(
-        "run_id", nargs="?", help="default: the run submitted last")
+    status = add("status", "a backend run's state, task runs and last logs")
+    status.add_argument("run_id", nargs="?", help="default: the run submitted last")
+    status.add_argument("--watch", action="store_true",
+                        help="show its DAG live, coloured by task states, until it finishes")
+    status.add_argument("--timeout", type=float, default=None, metavar="S",
+                        help="stop watching after S seconds")
     add("list", "the notebook's flows and their tasks")
     add("clear", "forget a flow (all flows without NAME) and its cached outputs").add_argument(
         "name", nargs="?")

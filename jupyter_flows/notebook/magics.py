@@ -300,6 +300,10 @@ class FlowMagics(Magics):
             raise UsageError("%flow status: which run? nothing was submitted from this notebook"
                              " yet: %flow status RUN_ID")
         with Client() as client:
+            if args.watch:
+                from jupyter_flows.notebook.live import watch_backend_run
+
+                watch_backend_run(client, run_id, timeout=args.timeout)
             run, task_runs, logs = run_status(client, run_id)
         print("\n".join(status_lines(run, task_runs, logs)))
 
