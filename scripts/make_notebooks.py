@@ -278,6 +278,16 @@ print([r.message for r in client.read_logs(run.id).items if "greeting" in r.mess
     ("md", "A run whose labels no online agent has waits, and the backend says why:"),
     ("code", '''waiting = client.create_flow_run(record.id, labels=["gpu"])
 print(client.get_flow_run(waiting.id).agent_match.explanation.replace(backend.url, "URL"))'''),
+    ("md", """The same from notebook cells: `%flow submit` registers the notebook's task cells and
+creates a run; `%flow status --watch` shows its DAG, coloured by task states as the agent
+runs it, until it finishes."""),
+    ("code", "%load_ext jupyter_flows"),
+    ("code", '''%%task shout_cell
+words = "cells run on agents too".upper()'''),
+    ("code", "%flow submit"),
+    ("code", "%flow status --watch --timeout 120", ["nbval-ignore-output"]),
+    ("code", '''submitted = client.list_flow_runs(flow_name="notebook").items[0]
+print(submitted.state, [t.state for t in client.get_task_runs(submitted.id)])'''),
     ("code", "backend.stop()"),
 ]
 
