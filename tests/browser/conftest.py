@@ -29,7 +29,7 @@ from browser_support import (
 from jupyter_flows.server.testing import free_port
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     require_browser()
     base = tmp_path_factory.mktemp("lab")
@@ -90,7 +90,9 @@ def _wait_for_backend(lab: Lab, timeout: float) -> None:
                        f"{timeout:.0f} s:\n{lab.log_tail()}")
 
 
-@pytest.fixture(scope="session")
+# module scope, not session: while Playwright's sync API is open it keeps an asyncio loop
+# running in this thread, which breaks the asyncio tests that run after these
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     require_browser()
     from playwright.sync_api import sync_playwright
@@ -102,7 +104,7 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def page(browser: Any, lab: Lab) -> Iterator[Any]:
     """One JupyterLab page for the whole session (the tests build on each other's state)."""
     SCREENSHOTS.mkdir(exist_ok=True)
