@@ -193,3 +193,20 @@ def test_task_run_name(executor, template, expected) -> None:
     names = [(c.context or {}).get("task_run_name") for c in state.result[mapped].map_states]
     assert names == expected
     assert (state.result[single].context or {}).get("task_run_name") == expected[0]
+
+
+def test_task_logs_reach_the_driver_on_every_executor(executor, caplog) -> None:
+    """Records logged in worker processes (process pools, Dask workers) are re-emitted in
+    the driver, with the task's fields, so notebooks and the backend reporter see them."""
+    with Flow("remote-logs") as flow:
+        loud = task(et.noisy, log_stdout=True).map(["a", "b"])
+        said = task(et.log_through_get_logger)("hi")
+    with caplog.at_level(logging.INFO, logger="jupyter_flows"):
+        state = flow.run(executor=executor)
+    assert state.is_successful()
+    hellos = {(r.map_index, r.getMessage()) for r in _task_records(caplog, loud.slug)
+              if r.getMessage().startswith("hello")}
+    assert hellos == {(0, "hello a"), (1, "hello b")}
+    (record,) = _task_records(caplog, said.slug)
+    assert (record.getMessage(), record.levelname) == ("task says hi", "WARNING")
+    assert record.flow_run_id == state.context["flow_run_id"]

@@ -142,6 +142,7 @@ class _Planner:
             result=self._result_location(task), sink=self.session.sink,
             resumed=task in self.resume, cached=cached,
             portable=self.session.portable, map_failure=map_failure,
+            log_sink=self.session.log_sink,
         )
 
     def _result_location(self, task: Task) -> Result | None:

@@ -106,3 +106,70 @@ def ensure_default_handler() -> None:
     logger.addHandler(handler)
     if logger.level == logging.NOTSET:  # a level the user chose stays
         logger.setLevel(logging.INFO)
+
+
+# ------------------------------------------------------------ records from other processes
+_forward_to: ContextVar[Any] = ContextVar("jupyter_flows_forward_logs", default=None)
+_EXTRAS = ("flow_name", "flow_run_id", "task_slug", "task_name", "map_index", "task_label")
+
+
+class LogSink:
+    """Where a task run in another process sends its log records, to be re-emitted on the
+    driver (see :func:`reemit`). ``wanted()`` is False where the run shares the driver's
+    process, whose logging already sees the records."""
+
+    def wanted(self) -> bool:
+        return True
+
+    def send(self, record: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+
+class CollectLogs(LogSink):
+    """Keep a run's records with its final state (``state.context["logs"]``): for process
+    pools, whose results come back to the driver anyway."""
+
+
+def record_to_dict(record: logging.LogRecord) -> dict[str, Any]:
+    """What of a record crosses a process boundary: plain data only."""
+    data: dict[str, Any] = {
+        "name": record.name, "levelno": record.levelno, "levelname": record.levelname,
+        "msg": record.getMessage(), "created": record.created,
+    }
+    if record.exc_info and not record.exc_text:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+    if record.exc_text:
+        data["exc_text"] = record.exc_text
+    for key in _EXTRAS:
+        if hasattr(record, key):
+            data[key] = getattr(record, key)
+    return data
+
+
+def reemit(data: dict[str, Any]) -> None:
+    """Hand a record that was logged in another process to this process's handlers."""
+    record = logging.makeLogRecord({**data, "args": None, "forwarded": True})
+    logging.getLogger(data["name"]).handle(record)
+
+
+class _Forwarder(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        target = _forward_to.get()
+        if target is not None and not getattr(record, "forwarded", False):
+            target(record_to_dict(record))
+
+
+def start_forwarding(target: Any) -> object:
+    """Send this context's task log records to ``target`` (a callable taking a dict)."""
+    logger = logging.getLogger(TASK_LOGGER)
+    if not any(isinstance(h, _Forwarder) for h in logger.handlers):
+        logger.addHandler(_Forwarder())
+    if logger.getEffectiveLevel() > logging.INFO:
+        # a worker process has no logging set up: INFO records would be dropped before
+        # reaching the forwarder; the driver's handlers decide what is shown
+        logger.setLevel(logging.INFO)
+    return _forward_to.set(target)
+
+
+def stop_forwarding(token: object) -> None:
+    _forward_to.reset(token)  # type: ignore[arg-type]

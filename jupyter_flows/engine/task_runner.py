@@ -33,7 +33,15 @@ from jupyter_flows.core.parameter import Parameter
 from jupyter_flows.core.task import Task
 from jupyter_flows.engine import cache_validators
 from jupyter_flows.engine.context import RunContext, reset_run_context, set_run_context
-from jupyter_flows.engine.logs import start_capture, stop_capture, task_logger
+from jupyter_flows.engine.logs import (
+    CollectLogs,
+    LogSink,
+    start_capture,
+    start_forwarding,
+    stop_capture,
+    stop_forwarding,
+    task_logger,
+)
 from jupyter_flows.engine.results import Result, location_values, render_location
 from jupyter_flows.engine.states import (
     Cached,
@@ -133,14 +141,15 @@ def _flat_states(states: Sequence[State]) -> list[State]:
 class TaskRunner:
     """Runs one task of one flow run; called once per map child with that child's index."""
 
-    __slots__ = ("cached", "constants", "edges", "flow_name", "flow_run_id", "map_failure",
-                 "parameters", "portable", "result", "resumed", "sink", "task")
+    __slots__ = ("cached", "constants", "edges", "flow_name", "flow_run_id", "log_sink",
+                 "map_failure", "parameters", "portable", "result", "resumed", "sink", "task")
 
     def __init__(self, task: Task, edges: Sequence[Edge], constants: dict[str, Any], *,
                  flow_name: str, flow_run_id: str, parameters: dict[str, Any],
                  result: Result | None = None, sink: EventSink | None = None,
                  resumed: bool = False, cached: CachedStates | None = None,
-                 portable: bool = False, map_failure: str | None = None) -> None:
+                 portable: bool = False, map_failure: str | None = None,
+                 log_sink: LogSink | None = None) -> None:
         self.task = task
         self.edges = tuple(edges)
         self.constants = constants
@@ -153,6 +162,7 @@ class TaskRunner:
         self.cached = cached
         self.portable = portable  # states must pickle (they cross processes)
         self.map_failure = map_failure  # set when a map could not expand
+        self.log_sink = log_sink  # where records go when this runs in another process
 
     # ------------------------------------------------------------------ steps
     def _move(self, old: State | None, new: State, map_index: int | None) -> State:
@@ -235,6 +245,24 @@ class TaskRunner:
                 reused.cached_inputs = candidate.cached_inputs
                 return self._move(None, reused, map_index)
 
+        sink = self.log_sink
+        if sink is None or not sink.wanted():
+            return self._execute(inputs, map_index, run_name, target_path)
+        logs: list[dict[str, Any]] = []
+        token = start_forwarding(logs.append if isinstance(sink, CollectLogs) else sink.send)
+        try:
+            state = self._execute(inputs, map_index, run_name, target_path)
+        finally:
+            stop_forwarding(token)
+        if logs:
+            state.context = {**(state.context or {}), "logs": logs}
+        return state
+
+    def _execute(self, inputs: dict[str, Any], map_index: int | None, run_name: str | None,
+                 target_path: str | None) -> State:
+        task = self.task
+        slug = task.slug or task.name
+        result = self.result
         logger = task_logger(self.flow_name, slug, task.name, map_index, self.flow_run_id)
         ctx = RunContext(self.flow_name, self.flow_run_id, task.name, slug, map_index, run_name,
                          1, self.parameters, logger)

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from jupyter_flows.errors import ExecutorError
 
 if TYPE_CHECKING:
+    from jupyter_flows.engine.logs import LogSink
     from jupyter_flows.engine.states import State
 
 EventHandler = Callable[[str, "int | None", "State"], None]
@@ -66,6 +67,8 @@ class Session(Protocol):
     """Whether results cross process boundaries (and so must pickle)."""
     sink: EventHandler | None
     """What task runners call with state changes; None if the session reports them itself."""
+    log_sink: LogSink | None
+    """Where task runs in other processes send their log records; None when they log here."""
 
     def submit(self, calls: Sequence[Call]) -> None: ...
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -17,31 +18,44 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from jupyter_flows.engine.logs import LogSink, reemit
 from jupyter_flows.errors import ExecutorError
 from jupyter_flows.executors.base import Call, EventHandler, ExecutionError, Executor
 from jupyter_flows.executors.graphs import stage_graph
 
 
-class DaskEventSink:
-    """Sends task state changes from a worker to the driver through a scheduler event topic."""
+class DaskEventSink(LogSink):
+    """Sends task state changes and log records from a worker to the driver, through a
+    scheduler event topic (plain data: the events travel as msgpack)."""
 
-    __slots__ = ("topic",)
+    __slots__ = ("driver_pid", "topic")
 
     def __init__(self, topic: str) -> None:
         self.topic = topic
+        self.driver_pid = os.getpid()
 
     def __call__(self, slug: str, map_index: int | None, state: Any) -> None:
+        self._log_event({
+            "slug": slug, "map_index": map_index, "state": state.name,
+            "message": state.message, "timestamp": state.timestamp,
+            "run_count": state.run_count,
+        })
+
+    def wanted(self) -> bool:
+        # a worker thread of the driver's own process logs through the driver's handlers
+        return os.getpid() != self.driver_pid
+
+    def send(self, record: dict[str, Any]) -> None:
+        self._log_event({"log": record})
+
+    def _log_event(self, message: dict[str, Any]) -> None:
         from distributed import get_worker
 
         try:
             worker = get_worker()
         except ValueError:  # not on a worker (e.g. a test calling the runner directly)
             return
-        worker.log_event(self.topic, {
-            "slug": slug, "map_index": map_index, "state": state.name,
-            "message": state.message, "timestamp": state.timestamp,
-            "run_count": state.run_count,
-        })
+        worker.log_event(self.topic, message)
 
 
 class DaskSession:
@@ -50,16 +64,20 @@ class DaskSession:
     def __init__(self, client: Any, on_event: EventHandler | None) -> None:
         self.client = client
         self.futures: dict[str, Any] = {}
-        self.sink: DaskEventSink | None = None
         self._on_event = on_event
-        if on_event is not None:
-            self.sink = DaskEventSink(f"jupyter-flows-{uuid.uuid4().hex}")
-            client.subscribe_topic(self.sink.topic, self._deliver)
+        # log records always come back (they are rare on the hot path); state changes only
+        # when someone observes them
+        self.log_sink = DaskEventSink(f"jupyter-flows-{uuid.uuid4().hex}")
+        self.sink: DaskEventSink | None = self.log_sink if on_event is not None else None
+        client.subscribe_topic(self.log_sink.topic, self._deliver)
 
     def _deliver(self, event: tuple[float, dict[str, Any]]) -> None:
         from jupyter_flows.engine.states import state_from_name
 
         msg = event[1]
+        if "log" in msg:
+            reemit(msg["log"])
+            return
         state = state_from_name(msg["state"], msg["message"], timestamp=msg["timestamp"],
                                 run_count=msg["run_count"])
         if self._on_event is not None:
@@ -85,8 +103,7 @@ class DaskSession:
                 for f in futures]
 
     def close(self) -> None:
-        if self.sink is not None:
-            self.client.unsubscribe_topic(self.sink.topic)
+        self.client.unsubscribe_topic(self.log_sink.topic)
         self.futures.clear()
 
 

@@ -11,6 +11,7 @@ from jupyter_flows.executors.base import Call, EventHandler, Executor, Ref
 
 class LocalSession:
     portable = False
+    log_sink = None  # task runs log in this very process
 
     def __init__(self, on_event: EventHandler | None) -> None:
         self.sink = on_event

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from jupyter_flows.engine.logs import CollectLogs, reemit
 from jupyter_flows.executors.base import Call, EventHandler, Executor
 from jupyter_flows.executors.graphs import stage_graph
 
@@ -24,6 +25,8 @@ class LocalDaskSession:
         # threads share memory: task runners report directly; processes report through
         # dask's scheduler callbacks, which run here in the parent when a call finishes
         self.sink = None if self.portable else on_event
+        # records logged in a worker process come back with the run's state (see _posttask)
+        self.log_sink = CollectLogs() if self.portable else None
         self._on_event = on_event
         self.values: dict[str, Any] = {}
         self._labels: dict[str, tuple[str, int | None]] = {}
@@ -79,8 +82,11 @@ class LocalDaskSession:
 
         def remember(key: str, result: Any, dsk: Any, state: Any, worker_id: Any) -> None:
             finished[key] = result
+            logs = (getattr(result, "context", None) or {}).pop("logs", None)
+            for record in logs or ():
+                reemit(record)
 
-        callbacks = [*kwargs.pop("callbacks", []), (None, None, None, remember, None)]
+        callbacks = [(None, None, None, remember, None), *kwargs.pop("callbacks", [])]
         try:
             return list(mp_get(graph, keys, pool=self._pool, callbacks=callbacks, **kwargs))
         except BrokenProcessPool as exc:
