@@ -1,0 +1,418 @@
+"""The scope walker behind ``analyze_cell``: what a cell's code binds, reads and changes."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, ClassVar
+
+from jupyter_flows.notebook._magics_source import is_line_magic, timed_code
+from jupyter_flows.notebook._mutations import (
+    augmented_template,
+    call_change,
+    del_change,
+    target_change,
+)
+from jupyter_flows.notebook.cell_analysis import CellAnalysis, Mutation, StarImportError
+
+__all__ = ["Walker"]
+
+# IPython puts these into builtins for every cell (InteractiveShell.init_builtins, BuiltinTrap);
+# the code IPython generates for magics calls get_ipython().
+_IPYTHON_BUILTINS = frozenset({"get_ipython", "display", "__IPYTHON__"})
+_BUILTINS = frozenset(dir(builtins)) | _IPYTHON_BUILTINS
+
+_FUNCTION, _CLASS, _COMPREHENSION = "function", "class", "comprehension"
+
+# A name a scope could not resolve: (only read when the code runs later, first change of it).
+_Ref = tuple[bool, Mutation | None]
+
+
+def _merge(refs: dict[str, _Ref], name: str, later: bool, mutation: Mutation | None) -> None:
+    old = refs.get(name)
+    refs[name] = (later, mutation) if old is None else (old[0] and later, old[1] or mutation)
+
+
+class _Scope:
+    """A function, class or comprehension scope on the walker's stack."""
+
+    __slots__ = ("bound", "global_decl", "kind", "later", "nonlocal_decl", "pending")
+
+    def __init__(self, kind: str, bound: Iterable[str] = (), later: bool = False) -> None:
+        self.kind = kind
+        self.bound: set[str] = set(bound)
+        self.later = later  # a function body runs when called, not where it is written
+        self.pending: dict[str, _Ref] = {}  # loads resolved when the scope ends
+        self.global_decl: set[str] = set()
+        self.nonlocal_decl: set[str] = set()
+
+
+def _arguments(args: ast.arguments) -> list[ast.arg]:
+    extra = [a for a in (args.vararg, args.kwarg) if a is not None]
+    return [*args.posonlyargs, *args.args, *args.kwonlyargs, *extra]
+
+
+class Walker(ast.NodeVisitor):
+    """Walks one cell in execution order; the top level is the notebook's global scope."""
+
+    def __init__(self, source: str, lazy_annotations: bool = False) -> None:
+        self.source = source
+        self.lazy_annotations = lazy_annotations  # `from __future__ import annotations`
+        self.stack: list[_Scope] = []
+        self.defined: set[str] = set()  # bound at the top level so far
+        self.ever_bound: set[str] = set()  # bound at the top level anywhere
+        self.defines: set[str] = set()
+        self.imports: set[str] = set()
+        self.reads: set[str] = set()
+        self.builtin_reads: set[str] = set()
+        self.mutations: dict[str, Mutation] = {}
+        self.later: dict[str, _Ref] = {}  # globals loaded by function bodies
+        self.template = "{} = ..."  # how the statement being walked changes a target
+
+    # ast.NodeVisitor looks its method up by name on every node; a notebook of a few hundred
+    # cells is analysed on each %%task run, so cache the lookup per node type.
+    _dispatch: ClassVar[dict[type[ast.AST], Callable[[Walker, Any], None]]] = {}
+
+    def visit(self, node: ast.AST) -> None:
+        kind = type(node)
+        if kind not in self._dispatch:
+            self._dispatch[kind] = getattr(Walker, "visit_" + kind.__name__, Walker.generic_visit)
+        self._dispatch[kind](self, node)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        self.visit(item)
+            elif isinstance(value, ast.AST):
+                self.visit(value)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        pass
+
+    def result(self) -> CellAnalysis:
+        for name, (_, mutation) in self.later.items():
+            if name not in self.ever_bound:
+                self._outside(name, mutation)
+        return CellAnalysis(
+            defines=frozenset(self.defines),
+            reads=frozenset(self.reads),
+            mutates=frozenset(self.mutations),
+            builtin_reads=frozenset(self.builtin_reads),
+            imports=frozenset(self.imports & self.defines),
+            mutations=tuple(self.mutations.values()),
+        )
+
+    # -- resolving names ---------------------------------------------------------------
+
+    def _outside(self, name: str, mutation: Mutation | None) -> None:
+        if name in _BUILTINS:
+            self.builtin_reads.add(name)
+            return
+        self.reads.add(name)
+        if mutation is not None:
+            self.mutations.setdefault(name, mutation)
+
+    def _global_ref(self, name: str, later: bool, mutation: Mutation | None) -> None:
+        if later:
+            _merge(self.later, name, True, mutation)
+        elif name not in self.defined:
+            self._outside(name, mutation)
+
+    def _in_function(self) -> bool:
+        return any(scope.kind is _FUNCTION and scope.later for scope in self.stack)
+
+    def _load(self, name: str, mutation: Mutation | None = None) -> None:
+        if not self.stack:
+            self._global_ref(name, False, mutation)
+            return
+        scope = self.stack[-1]
+        if name in scope.global_decl:
+            self._global_ref(name, self._in_function(), mutation)
+        elif scope.kind is not _CLASS:
+            _merge(scope.pending, name, False, mutation)
+        elif name not in scope.bound:  # a class body reads its own names, then globals
+            self._forward(len(self.stack) - 2, name, False, mutation)
+
+    def _forward(self, index: int, name: str, later: bool, mutation: Mutation | None) -> None:
+        """Hand an unresolved name outwards; nested scopes do not see class bodies."""
+        while index >= 0:
+            scope = self.stack[index]
+            if scope.kind is not _CLASS:
+                _merge(scope.pending, name, later, mutation)
+                return
+            index -= 1
+        self._global_ref(name, later, mutation)
+
+    def _bind(self, name: str, index: int | None = None, imported: bool = False) -> None:
+        if index is None:
+            index = len(self.stack) - 1
+        if index >= 0:
+            scope = self.stack[index]
+            if name in scope.global_decl:
+                self._bind(name, -1, imported)
+            elif name not in scope.nonlocal_decl:
+                scope.bound.add(name)
+            return
+        self.defined.add(name)
+        self.ever_bound.add(name)
+        self.defines.add(name)
+        if imported:
+            self.imports.add(name)
+        else:
+            self.imports.discard(name)
+
+    def _unbind(self, name: str) -> None:
+        if self.stack:
+            self._bind(name)  # `del x` makes x local to a function, like an assignment
+        elif name in self.defined:
+            self.defined.discard(name)
+            self.defines.discard(name)
+        else:
+            self._load(name, del_change(name))
+
+    def _changed(self, mutation: Mutation | None) -> None:
+        """``x.append(1)`` loads ``x``: a read and a change if ``x`` is the notebook's."""
+        if mutation is not None:
+            self._load(mutation.name, mutation)
+
+    def _pop_scope(self) -> None:
+        scope = self.stack.pop()
+        for name, (later, mutation) in scope.pending.items():
+            if name not in scope.bound and name not in scope.nonlocal_decl:
+                self._forward(len(self.stack) - 1, name, later or scope.later, mutation)
+
+    # -- statements ----------------------------------------------------------------------
+
+    def visit_body(self, body: Sequence[ast.AST]) -> None:
+        for node in body:
+            self.visit(node)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self.visit(node.value)
+        for target in node.targets:
+            self.template = "{} = ..."
+            self.visit(target)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        target = node.target
+        if isinstance(target, ast.Name):
+            self._load(target.id)
+            self.visit(node.value)
+            self._bind(target.id)
+            return
+        self.visit(node.value)
+        self.template = augmented_template(node.op)
+        self.visit(target)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        in_function = bool(self.stack) and self.stack[-1].kind is _FUNCTION
+        if not (in_function or self.lazy_annotations):  # run at top level and in class bodies
+            self.visit(node.annotation)
+        if node.value is not None:
+            self.visit(node.value)
+            self.template = "{} = ..."
+            self.visit(node.target)
+        elif isinstance(node.target, ast.Name):
+            if in_function:  # `x: int` makes x local to the function (PEP 526)
+                self._bind(node.target.id)
+        else:  # `obj.attr: int` evaluates obj but changes nothing
+            for child in ast.iter_child_nodes(node.target):
+                self.visit(child)
+
+    def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
+        self.visit(node.iter)
+        self.template = "{} = ..."
+        self.visit(node.target)
+        self.visit_body(node.body)
+        self.visit_body(node.orelse)
+
+    visit_AsyncFor = visit_For
+
+    def visit_withitem(self, node: ast.withitem) -> None:
+        self.visit(node.context_expr)
+        if node.optional_vars is not None:
+            self.template = "{} = ..."
+            self.visit(node.optional_vars)
+
+    def visit_Delete(self, node: ast.Delete) -> None:
+        for target in node.targets:
+            self.template = "del {}"
+            self.visit(target)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self._bind(alias.asname or alias.name.partition(".")[0], imported=True)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        for alias in node.names:
+            if alias.name == "*":
+                module = "." * node.level + (node.module or "")
+                raise StarImportError(
+                    f"line {node.lineno}: 'from {module} import *' binds names that cannot be "
+                    "known without running it, so the cells that need them cannot be found; "
+                    f"import the names explicitly ('from {module} import name1, name2')"
+                )
+            self._bind(alias.asname or alias.name, imported=True)
+
+    def visit_Global(self, node: ast.Global) -> None:
+        if self.stack:
+            self.stack[-1].global_decl.update(node.names)
+
+    def visit_Nonlocal(self, node: ast.Nonlocal) -> None:
+        if self.stack:
+            self.stack[-1].nonlocal_decl.update(node.names)
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        if node.type is not None:
+            self.visit(node.type)
+        scope = self.stack[-1] if self.stack else None
+        if node.name is None or (scope is not None and scope.kind is _FUNCTION):
+            if node.name is not None:
+                self._bind(node.name)
+            self.visit_body(node.body)
+            return
+        # Python deletes the name when the handler ends: bound inside it, no output.
+        names = self.defined if scope is None else scope.bound
+        had = node.name in names
+        names.add(node.name)
+        self.visit_body(node.body)
+        if not had:
+            names.discard(node.name)
+
+    # -- definitions ---------------------------------------------------------------------
+
+    def _visit_signature(self, args: ast.arguments, returns: ast.expr | None) -> None:
+        for default in [*args.defaults, *args.kw_defaults]:
+            if default is not None:
+                self.visit(default)
+        if self.lazy_annotations:
+            return
+        for arg in _arguments(args):
+            if arg.annotation is not None:
+                self.visit(arg.annotation)
+        if returns is not None:
+            self.visit(returns)
+
+    def _visit_function_body(
+        self, args: ast.arguments | None, body: Sequence[ast.AST], later: bool = True
+    ) -> None:
+        params = [a.arg for a in _arguments(args)] if args is not None else []
+        self.stack.append(_Scope(_FUNCTION, params, later=later))
+        self.visit_body(body)
+        self._pop_scope()
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        for decorator in node.decorator_list:
+            self.visit(decorator)
+        self._visit_signature(node.args, node.returns)
+        self._visit_function_body(node.args, node.body)
+        self._bind(node.name)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self._visit_signature(node.args, None)
+        self._visit_function_body(node.args, [node.body])
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        for expr in [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]:
+            self.visit(expr)
+        self.stack.append(_Scope(_CLASS))
+        self.visit_body(node.body)
+        self.stack.pop()
+        self._bind(node.name)
+
+    # -- expressions ---------------------------------------------------------------------
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Load):
+            self._load(node.id)
+        elif isinstance(node.ctx, ast.Store):
+            self._bind(node.id)
+        else:
+            self._unbind(node.id)
+
+    def visit_Attribute(self, node: ast.Attribute | ast.Subscript) -> None:
+        if not isinstance(node.ctx, ast.Load):
+            self._changed(target_change(node, self.template, self.source))
+        self.generic_visit(node)
+
+    visit_Subscript = visit_Attribute
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self.visit(node.value)
+        index = len(self.stack) - 1
+        while index >= 0 and self.stack[index].kind is _COMPREHENSION:
+            index -= 1  # PEP 572: the target belongs to the scope around the comprehension
+        self._bind(node.target.id, index)
+
+    def _visit_comprehension(
+        self, generators: list[ast.comprehension], results: list[ast.expr]
+    ) -> None:
+        self.visit(generators[0].iter)  # evaluated in the enclosing scope
+        self.stack.append(_Scope(_COMPREHENSION))
+        for i, generator in enumerate(generators):
+            if i:
+                self.visit(generator.iter)
+            self.template = "{} = ..."
+            self.visit(generator.target)
+            for condition in generator.ifs:
+                self.visit(condition)
+        for result in results:
+            self.visit(result)
+        self._pop_scope()
+
+    def visit_ListComp(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp) -> None:
+        self._visit_comprehension(node.generators, [node.elt])
+
+    visit_SetComp = visit_GeneratorExp = visit_ListComp
+
+    def visit_DictComp(self, node: ast.DictComp) -> None:
+        self._visit_comprehension(node.generators, [node.key, node.value])
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if self._visit_magic(node):
+            return
+        self._changed(call_change(node, self.source))
+        self.generic_visit(node)
+
+    def visit_MatchAs(self, node: ast.MatchAs) -> None:
+        if node.pattern is not None:
+            self.visit(node.pattern)
+        if node.name is not None:
+            self._bind(node.name)
+
+    def visit_MatchStar(self, node: ast.MatchStar) -> None:
+        if node.name is not None:
+            self._bind(node.name)
+
+    def visit_MatchMapping(self, node: ast.MatchMapping) -> None:
+        for child in [*node.keys, *node.patterns]:
+            self.visit(child)
+        if node.rest is not None:
+            self._bind(node.rest)
+
+    # -- IPython magics ------------------------------------------------------------------
+
+    def _visit_magic(self, node: ast.Call) -> bool:
+        """Analyse the code of ``get_ipython().run_line_magic('time' | 'timeit', code)``."""
+        if not is_line_magic(node):
+            return False
+        timed = timed_code(node)
+        if timed is None:
+            return True  # another magic, or code that IPython rejects when the cell runs
+        outer, self.source = self.source, timed.code
+        try:
+            if timed.magic == "time":
+                self.visit_body(timed.tree.body)
+            else:  # %timeit compiles the code into a function body and calls it at once
+                self._visit_function_body(None, timed.tree.body, later=False)
+        finally:
+            self.source = outer
+        if timed.result_name:
+            self._bind(timed.result_name)  # %timeit -v NAME stores its result in NAME
+        return True
