@@ -42,7 +42,7 @@ class EmbeddedBackend:
 
     def __init__(self, port: int | None = None, database_url: str | None = None, *,
                  agent: bool = True, agent_labels: tuple[str, ...] = (),
-                 quiet: bool = True) -> None:
+                 quiet: bool = True, run_log_dir: Path | None = None) -> None:
         self.port = port or _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         if database_url is None:
@@ -52,6 +52,7 @@ class EmbeddedBackend:
         self.agent = agent
         self.agent_labels = agent_labels
         self.quiet = quiet
+        self.run_log_dir = run_log_dir
         self.reused = False
         self.children: list[subprocess.Popen[bytes]] = []
 
@@ -82,6 +83,8 @@ class EmbeddedBackend:
                        "--name", f"embedded-agent-{self.port}", "--poll-wait", "5"]
             for label in self.agent_labels:
                 command += ["--label", label]
+            if self.run_log_dir is not None:  # each run's own output, apart from the agent's
+                command += ["--log-dir", str(self.run_log_dir)]
             self.children.append(subprocess.Popen(command, env=self.env, stdout=output,
                                                   stderr=output))
         os.environ["JUPYTER_FLOWS_BACKEND_URL"] = self.url  # clients made here find it
@@ -166,7 +169,8 @@ def run_up(port: int = 4200, database_url: str | None = None,
         home = Path.home() / ".jupyter-flows"
         home.mkdir(parents=True, exist_ok=True)
         database_url = f"sqlite:///{home / 'backend.db'}"
-    backend = EmbeddedBackend(port, database_url, quiet=False)
+    backend = EmbeddedBackend(port, database_url, quiet=False,
+                              run_log_dir=Path.home() / ".jupyter-flows" / "run-logs")
     _interrupt_on_sigterm()
     try:
         backend.start()
