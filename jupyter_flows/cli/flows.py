@@ -74,6 +74,14 @@ def run(
         raise fail(str(exc)) from None
 
 
+def _task_prefix(record: Any) -> str:
+    """``[slug] `` or ``[slug[i]] `` for a task's log record, else nothing."""
+    if not record.task_slug:
+        return ""
+    index = "" if record.map_index is None else f"[{record.map_index}]"
+    return f"[{record.task_slug}{index}] "
+
+
 def watch_run(client: Any, flow_run_id: str, poll: float = 0.5) -> int:
     """Print state changes and logs of a run until it finishes; 0 if it succeeded."""
     seen_state = None
@@ -82,7 +90,8 @@ def watch_run(client: Any, flow_run_id: str, poll: float = 0.5) -> int:
         run_ = client.get_flow_run(flow_run_id)
         page = client.read_logs(flow_run_id, after=after)
         for record in page.items:
-            typer.echo(f"  {record.timestamp:%H:%M:%S} {record.level:<7} {record.message}")
+            typer.echo(f"  {record.timestamp:%H:%M:%S} {record.level:<7}"
+                       f" {_task_prefix(record)}{record.message}")
         after = page.next_after
         if run_.state != seen_state:
             seen_state = run_.state
@@ -138,7 +147,8 @@ def get(
             if not flow_run_id:
                 raise fail("get logs needs a flow run id", 2)
             for record in client.read_logs(flow_run_id, limit=limit).items:
-                console.print(f"{record.timestamp:%H:%M:%S} {record.level:<7} {record.message}",
+                console.print(f"{record.timestamp:%H:%M:%S} {record.level:<7} "
+                              f"{_task_prefix(record)}{record.message}",
                               markup=False)
             return
         else:

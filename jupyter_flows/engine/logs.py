@@ -88,12 +88,19 @@ _DEFAULT_FORMAT = "[%(asctime)s] %(levelname)s - %(name)s | %(message)s"
 
 
 class _TaskFormatter(logging.Formatter):
+    """Prefixes a task's records with ``Task 'name[i]':`` in this handler's output only; the
+    record itself stays as logged, for the other handlers (the backend reporter)."""
+
     def format(self, record: logging.LogRecord) -> str:
         label = getattr(record, "task_label", None)
-        if label and not getattr(record, "_labelled", False):
-            record.msg = f"Task {label!r}: {record.msg}"
-            record._labelled = True
-        return super().format(record)
+        if not label:
+            return super().format(record)
+        original = record.msg, record.args
+        record.msg, record.args = f"Task {label!r}: {record.getMessage()}", None
+        try:
+            return super().format(record)
+        finally:
+            record.msg, record.args = original
 
 
 def ensure_default_handler() -> None:
