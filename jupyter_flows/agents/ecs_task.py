@@ -109,14 +109,7 @@ def build_task_definition(base: Mapping[str, Any], *, what: str, family: str,
             f"{what}: container {container['name']!r} has no image; set ECSRun.image or an"
             " image in the task definition, start the ECS agent with --image, or give"
             " ECSRun.task_definition_arn")
-    if cpu is not None:
-        definition["cpu"] = str(cpu_units(cpu))
-    if memory is not None:
-        definition["memory"] = str(memory_mib(memory))
-    if task_role_arn:
-        definition["taskRoleArn"] = task_role_arn
-    if execution_role_arn:
-        definition["executionRoleArn"] = execution_role_arn
+    _set_size_and_roles(definition, cpu, memory, task_role_arn, execution_role_arn)
     if compatibility and not definition.get("requiresCompatibilities"):
         definition["requiresCompatibilities"] = [compatibility]
     if compatibility == "FARGATE":
@@ -151,15 +144,23 @@ def task_overrides(container: str, command: list[str], env: Mapping[str, str], *
     overrides: dict[str, Any] = {"containerOverrides": [{
         "name": container, "command": list(command),
         "environment": [{"name": k, "value": v} for k, v in env.items()]}]}
-    if cpu is not None:
-        overrides["cpu"] = str(cpu_units(cpu))
-    if memory is not None:
-        overrides["memory"] = str(memory_mib(memory))
-    if task_role_arn:
-        overrides["taskRoleArn"] = task_role_arn
-    if execution_role_arn:
-        overrides["executionRoleArn"] = execution_role_arn
+    _set_size_and_roles(overrides, cpu, memory, task_role_arn, execution_role_arn)
     return overrides
+
+
+def _set_size_and_roles(target: dict[str, Any], cpu: int | str | None,
+                        memory: int | str | None, task_role_arn: str | None,
+                        execution_role_arn: str | None) -> None:
+    """Task-level cpu, memory and roles, spelled alike in a task definition and in
+    run_task overrides."""
+    if cpu is not None:
+        target["cpu"] = str(cpu_units(cpu))
+    if memory is not None:
+        target["memory"] = str(memory_mib(memory))
+    if task_role_arn:
+        target["taskRoleArn"] = task_role_arn
+    if execution_role_arn:
+        target["executionRoleArn"] = execution_role_arn
 
 
 def merge_run_task_kwargs(base: Mapping[str, Any], extra: Mapping[str, Any] | None
