@@ -22,6 +22,8 @@ from typing import Any
 
 import httpx
 
+from jupyter_flows.processes import stop_processes
+
 
 def _healthy(url: str) -> bool:
     try:
@@ -94,15 +96,7 @@ class EmbeddedBackend:
         return all(child.poll() is None for child in self.children)
 
     def stop(self) -> None:
-        for child in reversed(self.children):
-            if child.poll() is None:
-                child.terminate()
-        for child in self.children:
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+        stop_processes(*reversed(self.children))  # the agent (and lab) before the backend
         self.children.clear()
 
     def __enter__(self) -> EmbeddedBackend:

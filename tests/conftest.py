@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from jupyter_flows import DaskExecutor, LocalDaskExecutor, LocalExecutor
+from jupyter_flows.processes import stop_processes
 
 TESTS_DIR = Path(__file__).resolve().parent
 
@@ -101,13 +102,7 @@ def _free_port() -> int:
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+    stop_processes(proc, timeout=15)
 
 
 @pytest.fixture(scope="session")

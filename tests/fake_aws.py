@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from jupyter_flows.processes import stop_processes
 from jupyter_flows.server.testing import free_port
 
 REGION = "us-east-1"
@@ -44,12 +45,7 @@ def moto_server() -> Iterator[str]:
         reset(url)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_processes(process, timeout=10)
 
 
 def reset(url: str) -> None:

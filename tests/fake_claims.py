@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from jupyter_flows.processes import stop_processes
 from jupyter_flows.server.schemas import Claim
 
 
@@ -133,9 +134,4 @@ def agent_process(args: list[str], env: dict[str, str], log: Path) -> Iterator[A
     try:
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_processes(process, timeout=20)

@@ -22,6 +22,7 @@ import pytest
 
 from jupyter_flows.client.client import Client
 from jupyter_flows.errors import BackendError
+from jupyter_flows.processes import stop_processes
 from jupyter_flows.server.testing import free_port, running_server
 
 pytestmark = pytest.mark.slow
@@ -163,14 +164,7 @@ def backend(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Backend]
         try:
             yield b
         finally:
-            for agent in b.agents:
-                if agent.poll() is None:
-                    agent.terminate()
-            for agent in b.agents:
-                try:
-                    agent.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    agent.kill()
+            stop_processes(*b.agents)
             _kill_strays(tmp_path / "marks")
             b.client.close()
 

@@ -26,6 +26,7 @@ from test_magics_support import (
 )
 
 from jupyter_flows.client.client import Client
+from jupyter_flows.processes import stop_processes
 from jupyter_flows.server.testing import free_port, running_server
 
 ALL = ["load", "clean", "features", "report"]
@@ -72,12 +73,7 @@ def backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         try:
             yield url
         finally:
-            agent.terminate()
-            try:
-                agent.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                agent.kill()
-                agent.wait()
+            stop_processes(agent)
 
 
 def wait_finished(url: str, run_id: str, timeout: float = 60) -> str:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import httpx
 
+from jupyter_flows.processes import stop_processes
 from jupyter_flows.server.settings import ENV_VARS, Settings
 
 
@@ -54,12 +55,7 @@ def running_server(database: str | Path, *, port: int | None = None, startup_tim
         wait_until_up(process, base, startup_timeout)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_processes(process, timeout=10)
 
 
 def wait_until_up(process: subprocess.Popen[bytes], base: str, timeout: float) -> None:

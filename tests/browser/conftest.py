@@ -26,6 +26,7 @@ from browser_support import (
     require_browser,
 )
 
+from jupyter_flows.processes import stop_processes
 from jupyter_flows.server.testing import free_port
 
 
@@ -61,12 +62,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         yield lab
     finally:
         children = psutil.Process(process.pid).children(recursive=True)
-        process.terminate()  # SIGTERM: the extension stops its backend and agent
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        # SIGTERM: the extension stops its backend and agent
+        stop_processes(process, timeout=30)
         _, alive = psutil.wait_procs(children, timeout=15)
         for child in alive:
             child.kill()
