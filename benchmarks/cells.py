@@ -12,7 +12,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from jupyter_flows.notebook.cell_graph import CellSpec, build_cell_graph
+from jupyter_flows.cells.graph import CellSpec, build_cell_graph
 
 CELLS = 300
 REPEATS = 20

@@ -240,7 +240,7 @@ subprocesses of this kernel. With a backend you already run (`jupyter-flows serv
 use `Client(url)` instead."""),
     ("code", QUIET),
     ("code", '''from jupyter_flows.client import Client
-from jupyter_flows.up import EmbeddedBackend
+from jupyter_flows.cli.up import EmbeddedBackend
 
 backend = EmbeddedBackend().start()
 client = Client(backend.url)
@@ -365,7 +365,7 @@ for bad in ({"type": "kubernetes", "memory_request": "4 gigs"},
 `flow_config_widget(flow)` draws a form for each model from its JSON schema: pick the types,
 fill the fields, and Apply checks them and sets them on the flow (Submit registers the flow and
 creates a run when a backend is reachable)."""),
-    ("code", IGNORE + '''from jupyter_flows.notebook.config_widget import flow_config_widget
+    ("code", IGNORE + '''from jupyter_flows.widgets.config import flow_config_widget
 
 widget = flow_config_widget(flow)
 widget'''),

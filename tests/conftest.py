@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from jupyter_flows import DaskExecutor, LocalDaskExecutor, LocalExecutor
-from jupyter_flows.processes import stop_processes
+from jupyter_flows.local_backend.processes import stop_processes
 
 TESTS_DIR = Path(__file__).resolve().parent
 

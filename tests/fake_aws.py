@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from jupyter_flows.processes import stop_processes
+from jupyter_flows.local_backend.processes import stop_processes
 from jupyter_flows.server.testing import free_port
 
 REGION = "us-east-1"

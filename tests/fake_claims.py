@@ -15,8 +15,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from jupyter_flows.processes import stop_processes
-from jupyter_flows.server.schemas import Claim
+from wire import spec_json
+
+from jupyter_flows.api import Claim
+from jupyter_flows.local_backend.processes import stop_processes
 
 
 def make_claim(run_config: dict[str, Any] | None = None, *, flow_name: str = "etl flow",
@@ -27,7 +29,8 @@ def make_claim(run_config: dict[str, Any] | None = None, *, flow_name: str = "et
     storage = storage if storage is not None else {
         "type": "s3", "bucket": "flows", "location": "jupyter-flows/etl/abc.flow"}
     flow = {"id": flow_id, "name": flow_name, "project": "default", "version": 1,
-            "spec_hash": "h", "spec": {}, "storage": storage, "run_config": run_config or {},
+            "spec_hash": "h", "spec": spec_json(flow_name), "storage": storage,
+            "run_config": run_config or {},
             "executor": {}, "labels": labels or [], "max_retries": 0, "created": now,
             "updated": now}
     run = {"id": uuid.uuid4().hex, "flow_id": flow_id, "flow_name": flow_name,

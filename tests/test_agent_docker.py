@@ -272,7 +272,7 @@ def test_an_oom_kill_end_to_end_crashes_the_run_with_the_reason(
         engine: FakeDocker, backend: str) -> None:
     from jupyter_flows import S3, DockerRun
     from jupyter_flows.client.client import Client
-    from jupyter_flows.registration import config_json
+    from jupyter_flows.deploy.register import config_json
 
     client = Client(backend)
     engine.outcomes["python:3.11-oom"] = Outcome(exit_code=137, oom_killed=True, polls=2,

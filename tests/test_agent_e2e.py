@@ -22,7 +22,7 @@ import pytest
 
 from jupyter_flows.client.client import Client
 from jupyter_flows.errors import BackendError
-from jupyter_flows.processes import stop_processes
+from jupyter_flows.local_backend.processes import stop_processes
 from jupyter_flows.server.testing import free_port, running_server
 
 pytestmark = pytest.mark.slow

@@ -341,7 +341,7 @@ def test_image_pull_backoff_end_to_end_crashes_the_run_with_the_event(
         api: FakeKubernetes, backend: str) -> None:
     from jupyter_flows import S3, KubernetesRun
     from jupyter_flows.client.client import Client
-    from jupyter_flows.registration import config_json
+    from jupyter_flows.deploy.register import config_json
 
     api.scripts[MISSING] = PodScript.image_pull_backoff(MISSING)
     client = Client(backend)

@@ -8,14 +8,13 @@ from textwrap import dedent
 
 import pytest
 
-from jupyter_flows.errors import CycleError, FlowDefinitionError
-from jupyter_flows.notebook.cell_analysis import (
+from jupyter_flows.cells.analysis import (
     CellAnalysis,
     CellSyntaxError,
     StarImportError,
     analyze_cell,
 )
-from jupyter_flows.notebook.cell_graph import (
+from jupyter_flows.cells.graph import (
     CellCycleError,
     CellEdge,
     CellSpec,
@@ -24,6 +23,7 @@ from jupyter_flows.notebook.cell_graph import (
     UnknownCellError,
     build_cell_graph,
 )
+from jupyter_flows.errors import CycleError, FlowDefinitionError
 
 
 def case(id: str, source: str, defines: str, reads: str, mutates: str = "") -> pytest.ParameterSet:
@@ -271,8 +271,8 @@ def test_magics_without_ipython_are_a_syntax_error(monkeypatch: pytest.MonkeyPat
 def test_analysis_module_does_not_import_ipython() -> None:
     code = (
         "import sys\n"
-        "from jupyter_flows.notebook.cell_analysis import analyze_cell\n"
-        "from jupyter_flows.notebook.cell_graph import build_cell_graph\n"
+        "from jupyter_flows.cells.analysis import analyze_cell\n"
+        "from jupyter_flows.cells.graph import build_cell_graph\n"
         "import jupyter_flows.notebook\n"
         "analyze_cell('x = y')\n"
         "print('IPython' in sys.modules)\n"

@@ -8,7 +8,9 @@ import threading
 import time
 
 import pytest
+from wire import spec_json
 
+from jupyter_flows.api import FlowSpec
 from jupyter_flows.client import BackendError, BackendUnavailable, Client, ConflictError
 from jupyter_flows.engine.states import Running, Success
 from jupyter_flows.server.testing import free_port, running_server
@@ -30,7 +32,7 @@ def client(url):
 
 
 def test_a_run_from_registration_to_success(client):
-    spec = {"tasks": [{"slug": "load"}, {"slug": "square"}], "edges": [["load", "square"]]}
+    spec = spec_json("e2e", ("load", "square"), (("load", "square"),))
     deployment = {"labels": ["local"], "storage": {"type": "Local", "path": "/tmp/x"},
                   "run_config": {"type": "LocalRun", "env": {"DB_PASSWORD": "pw"}}}
     flow = client.register_flow("e2e", spec, **deployment)
@@ -77,7 +79,7 @@ def test_a_run_from_registration_to_success(client):
     page = client.list_flow_runs(flow_id=flow.id, state="Success")
     assert page.total == 1 and page.items[0].id == run.id
     assert client.list_flows(name="e2e").items[0].id == flow.id
-    assert client.get_flow(flow.id).spec == spec
+    assert client.get_flow(flow.id).spec == FlowSpec.model_validate(spec)
     assert [a.name for a in client.list_agents()] == ["e2e-agent"]
     assert client.agent_heartbeat(agent.id).online
     assert client.health().database == "sqlite"

@@ -16,12 +16,12 @@ import graphviz
 import pytest
 
 from jupyter_flows import Flow, Local, LocalDaskExecutor, LocalExecutor, Parameter, task
+from jupyter_flows.api.flow_spec import flow_from_spec, flow_spec
 from jupyter_flows.client.client import Client
 from jupyter_flows.engine.states import State
-from jupyter_flows.notebook.live import LiveRunView, Snapshot, flow_from_spec, watch_backend_run
-from jupyter_flows.render import INSTALL_DOT, DagView
-from jupyter_flows.serialization import flow_spec
 from jupyter_flows.server.testing import running_server
+from jupyter_flows.widgets.dag import INSTALL_DOT, DagView
+from jupyter_flows.widgets.live import LiveRunView, Snapshot, watch_backend_run
 
 
 @task
@@ -255,7 +255,7 @@ def test_display_updates_in_place_in_an_ipython_shell() -> None:
 def test_spec_flows_draw_the_registered_dag() -> None:
     flow = failing_flow()
     rebuilt = flow_from_spec(flow_spec(flow))
-    assert flow_spec(rebuilt)["edges"] == flow_spec(flow)["edges"]
+    assert flow_spec(rebuilt).edges == flow_spec(flow).edges
     assert [t.slug for t in rebuilt.sorted_tasks()] == [t.slug for t in flow.sorted_tasks()]
     assert DagView(rebuilt).text() == DagView(flow).text()
 
@@ -278,7 +278,7 @@ def quiet_package_logger() -> Iterator[None]:
 
 def test_watching_a_backend_run_to_its_end(backend: str, tmp_path: Path,
                                            quiet_package_logger: None) -> None:
-    from jupyter_flows.execution import execute_flow_run
+    from jupyter_flows.flow_run.execute import execute_flow_run
 
     client = Client(backend)
     with Flow("watched", storage=Local(directory=str(tmp_path))) as flow:

@@ -26,7 +26,7 @@ from test_magics_support import (
 )
 
 from jupyter_flows.client.client import Client
-from jupyter_flows.processes import stop_processes
+from jupyter_flows.local_backend.processes import stop_processes
 from jupyter_flows.server.testing import free_port, running_server
 
 ALL = ["load", "clean", "features", "report"]
@@ -35,7 +35,7 @@ FINISHED = {"Success", "Failed", "Crashed", "Cancelled", "TriggerFailed", "Timed
 
 @pytest.fixture(autouse=True)
 def no_live_view(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "jupyter_flows.notebook.live", None)
+    monkeypatch.setitem(sys.modules, "jupyter_flows.widgets.live", None)
 
 
 @pytest.mark.slow
@@ -163,7 +163,7 @@ def test_backend_commands_name_an_unreachable_backend(shell: InteractiveShell,
 def test_status_watch_follows_a_run_to_its_end(shell: InteractiveShell, tmp_path: Path,
                                                backend: str, monkeypatch: pytest.MonkeyPatch,
                                                capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.delitem(sys.modules, "jupyter_flows.notebook.live")  # the real live view
+    monkeypatch.delitem(sys.modules, "jupyter_flows.widgets.live")  # the real live view
     log = tmp_path / "log"
     setup_notebook(shell, log)
     flow(shell, "submit")

@@ -19,7 +19,7 @@ from test_magics_support import (
     task_cell,
 )
 
-from jupyter_flows.render import DagView
+from jupyter_flows.widgets.dag import DagView
 
 
 def registered(shell: InteractiveShell, flow_name: str = "notebook") -> list[str]:

@@ -27,9 +27,9 @@ from test_magics_support import (
     task_cell,
 )
 
+from jupyter_flows.cells.tasks import CellOutputs, CellTask
 from jupyter_flows.engine.observers import RunObserver
-from jupyter_flows.notebook.cell_tasks import CellOutputs, CellTask
-from jupyter_flows.render import DagView
+from jupyter_flows.widgets.dag import DagView
 
 ALL = ["load", "clean", "features", "report"]
 
@@ -42,7 +42,7 @@ def states_of(shell: InteractiveShell, name: str = "notebook") -> dict[str, str]
 @pytest.fixture(autouse=True)
 def no_live_view(monkeypatch: pytest.MonkeyPatch) -> None:
     """The live view is another module's; these tests run without it unless they fake one."""
-    monkeypatch.setitem(sys.modules, "jupyter_flows.notebook.live", None)
+    monkeypatch.setitem(sys.modules, "jupyter_flows.widgets.live", None)
 
 
 # ----------------------------------------------------------------------------- running
@@ -296,9 +296,9 @@ class FakeLiveRunView(RunObserver):
 
 def test_the_live_view_watches_the_run_when_installed(shell: InteractiveShell,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    live = types.ModuleType("jupyter_flows.notebook.live")
+    live = types.ModuleType("jupyter_flows.widgets.live")
     live.LiveRunView = FakeLiveRunView  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "jupyter_flows.notebook.live", live)
+    monkeypatch.setitem(sys.modules, "jupyter_flows.widgets.live", live)
     FakeLiveRunView.made.clear()
     task_cell(shell, "a", "x = 1\n")
     flow(shell, "run")
@@ -312,14 +312,14 @@ def test_config_shows_the_settings_widget_or_says_it_is_missing(
         shell: InteractiveShell, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     task_cell(shell, "a", "x = undefined_yet\n")  # settings do not need a valid graph
-    monkeypatch.setitem(sys.modules, "jupyter_flows.notebook.config_widget", None)
+    monkeypatch.setitem(sys.modules, "jupyter_flows.widgets.config", None)
     flow(shell, "config")
-    assert "settings widget (jupyter_flows.notebook.config_widget) is not available" in \
+    assert "settings widget (jupyter_flows.widgets.config) is not available" in \
         capsys.readouterr().out
     shown: list[Any] = []
-    widget_module = types.ModuleType("jupyter_flows.notebook.config_widget")
+    widget_module = types.ModuleType("jupyter_flows.widgets.config")
     widget_module.flow_config_widget = lambda f: shown.append(f) or "WIDGET"  # type: ignore
-    monkeypatch.setitem(sys.modules, "jupyter_flows.notebook.config_widget", widget_module)
+    monkeypatch.setitem(sys.modules, "jupyter_flows.widgets.config", widget_module)
     flow(shell, "config")
     assert "WIDGET" in capsys.readouterr().out  # displayed
     (settings,) = shown
@@ -396,8 +396,8 @@ def test_dag_view_after_a_run_shows_the_states(shell: InteractiveShell) -> None:
 def test_the_installed_live_view_does_not_get_in_the_way(
         shell: InteractiveShell, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.delitem(sys.modules, "jupyter_flows.notebook.live")
-    pytest.importorskip("jupyter_flows.notebook.live")
+    monkeypatch.delitem(sys.modules, "jupyter_flows.widgets.live")
+    pytest.importorskip("jupyter_flows.widgets.live")
     task_cell(shell, "a", "x = 1\n")
     flow(shell, "run")
     assert shell.user_ns["x"] == 1

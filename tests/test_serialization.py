@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from jupyter_flows import Flow, Parameter, flatten, task, triggers, unmapped
+from jupyter_flows.api.flow_spec import flow_spec, spec_hash
 from jupyter_flows.errors import CycleError
-from jupyter_flows.serialization import flow_spec, spec_hash
 
 
 @task
@@ -40,7 +40,7 @@ def build(**changes: Any) -> Flow:
 
 
 def test_spec_describes_tasks_edges_and_parameters() -> None:
-    spec = flow_spec(build())
+    spec = flow_spec(build()).as_json()
     tasks = {t["slug"]: t for t in spec["tasks"]}
     slugs = [t["slug"] for t in spec["tasks"]]
 
@@ -79,21 +79,21 @@ def test_spec_describes_tasks_edges_and_parameters() -> None:
 
 
 def test_spec_is_json_and_round_trips() -> None:
-    spec = flow_spec(build())
+    spec = flow_spec(build()).as_json()
     text = json.dumps(spec, allow_nan=False)
     assert json.loads(text) == spec
     assert spec_hash(json.loads(text)) == spec_hash(spec)
 
 
 def test_same_flow_built_twice_has_the_same_hash() -> None:
-    first, second = flow_spec(build()), flow_spec(build())
+    first, second = flow_spec(build()).as_json(), flow_spec(build()).as_json()
     assert first == second
     assert spec_hash(first) == spec_hash(second)
     assert len(spec_hash(first)) == 64
 
 
 def test_hash_ignores_key_order() -> None:
-    spec = flow_spec(build())
+    spec = flow_spec(build()).as_json()
     reordered = json.loads(json.dumps(dict(reversed(list(spec.items())))))
     assert spec_hash(reordered) == spec_hash(spec)
 
@@ -119,7 +119,7 @@ def test_changed_options_change_the_hash(changes: dict[str, Any]) -> None:
 
 def test_trigger_factories_are_named_with_their_bounds() -> None:
     flow = build(task_args={"trigger": triggers.some_successful(at_least=1)})
-    [mapped] = [t for t in flow_spec(flow)["tasks"] if t["slug"] == "add-3"]
+    [mapped] = [t for t in flow_spec(flow).as_json()["tasks"] if t["slug"] == "add-3"]
     assert mapped["trigger"] == "some_successful(at_least=1, at_most=None)"
 
 

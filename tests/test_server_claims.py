@@ -7,6 +7,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from wire import spec_json
 
 from jupyter_flows.server.settings import Settings
 from jupyter_flows.server.testing import in_process
@@ -22,7 +23,7 @@ async def http(tmp_path):
 
 
 async def setup(http, labels=(), agent_labels=()):
-    flow = (await http.post("/api/flows", json={"name": "f", "spec": {},
+    flow = (await http.post("/api/flows", json={"name": "f", "spec": spec_json(),
                                                 "labels": list(labels)})).json()
     agent = (await http.post("/api/agents", json={"name": "agent-1", "type": "local",
                                                   "labels": list(agent_labels)})).json()
@@ -57,7 +58,7 @@ async def test_claim_marks_the_run_submitted_with_a_lease(http):
 
 async def test_claim_returns_unmasked_run_config_to_the_agent(http):
     flow = (await http.post("/api/flows", json={
-        "name": "f", "spec": {}, "run_config": {"env": {"API_TOKEN": "t0k"}}})).json()
+        "name": "f", "spec": spec_json(), "run_config": {"env": {"API_TOKEN": "t0k"}}})).json()
     agent = (await http.post("/api/agents", json={"name": "a"})).json()
     await create(http, flow)
     claimed = await claim(http, agent)

@@ -8,6 +8,7 @@ import time
 
 import pytest
 from sqlalchemy import text
+from wire import spec_json
 
 from jupyter_flows.server.db import Database
 from jupyter_flows.server.settings import Settings
@@ -41,7 +42,7 @@ async def test_a_locked_database_is_retried_not_a_5xx(tmp_path):
         release.start()
         try:
             started = time.monotonic()
-            response = await http.post("/api/flows", json={"name": "f", "spec": {}})
+            response = await http.post("/api/flows", json={"name": "f", "spec": spec_json()})
             waited = time.monotonic() - started
         finally:
             release.join()

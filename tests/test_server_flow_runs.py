@@ -6,6 +6,7 @@ import asyncio
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from wire import spec_json
 
 from jupyter_flows.server.settings import Settings
 from jupyter_flows.server.testing import in_process
@@ -20,7 +21,7 @@ async def http(tmp_path):
 
 
 async def register(http, name="etl", spec=None, **fields):
-    body = {"name": name, "spec": spec or {"tasks": []}, **fields}
+    body = {"name": name, "spec": spec or spec_json(name), **fields}
     return (await http.post("/api/flows", json=body)).json()
 
 
@@ -59,8 +60,8 @@ async def test_overrides_merge_or_replace(http):
 
 
 async def test_create_by_name_takes_the_newest_or_the_given_version(http):
-    v1 = await register(http, spec={"v": 1})
-    v2 = await register(http, spec={"v": 2})
+    v1 = await register(http, spec=spec_json("etl", location="1"))
+    v2 = await register(http, spec=spec_json("etl", location="2"))
     assert (await create(http, flow_name="etl"))["flow_id"] == v2["id"]
     assert (await create(http, flow_name="etl", flow_version=1))["flow_id"] == v1["id"]
     missing = await http.post("/api/flow_runs", json={"flow_name": "etl", "flow_version": 9})

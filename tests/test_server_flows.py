@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from wire import spec_json
 
+from jupyter_flows.api import FlowSpec
 from jupyter_flows.server.settings import Settings
 from jupyter_flows.server.testing import in_process
 
 pytestmark = pytest.mark.anyio
 
-SPEC = {"tasks": [{"slug": "a-1"}, {"slug": "b-1"}], "edges": [["a-1", "b-1"]]}
+SPEC = spec_json("etl", ("a-1", "b-1"), (("a-1", "b-1"),))
 
 
 @pytest.fixture
@@ -30,8 +32,7 @@ async def test_same_spec_returns_the_existing_version(http):
     assert first.status_code == 201
     assert first.json()["version"] == 1 and first.json()["is_new"] is True
     # key order does not matter: the hash is of the canonical JSON
-    again = await register(http, spec={"edges": [["a-1", "b-1"]],
-                                       "tasks": [{"slug": "a-1"}, {"slug": "b-1"}]})
+    again = await register(http, spec=dict(reversed(SPEC.items())))
     assert again.status_code == 200
     assert again.json()["id"] == first.json()["id"]
     assert again.json()["is_new"] is False
@@ -55,7 +56,7 @@ async def test_reregistering_updates_deployment_fields_of_that_version(http):
 
 async def test_list_filters_and_pagination(http):
     for i in range(5):
-        await register(http, spec={"tasks": [], "n": i})
+        await register(http, spec=spec_json("etl", location=str(i)))
     await register(http, name="other")
     await register(http, name="other", project="p2")
     page = (await http.get("/api/flows", params={"name": "etl", "limit": 2})).json()
@@ -72,7 +73,8 @@ async def test_list_filters_and_pagination(http):
 async def test_get_by_id_and_missing(http):
     flow = (await register(http)).json()
     got = await http.get(f"/api/flows/{flow['id']}")
-    assert got.status_code == 200 and got.json()["spec"] == SPEC
+    assert got.status_code == 200
+    assert got.json()["spec"] == FlowSpec.model_validate(SPEC).model_dump(mode="json")
     missing = await http.get("/api/flows/nope")
     assert missing.status_code == 404
     assert "nope" in missing.json()["detail"]
@@ -100,5 +102,6 @@ async def test_secrets_in_run_config_env_are_masked(http):
 async def test_invalid_payload_is_422(http):
     response = await http.post("/api/flows", json={"name": "x"})
     assert response.status_code == 422
-    response = await http.post("/api/flows", json={"name": "x", "spec": {}, "max_retries": -1})
+    response = await http.post("/api/flows", json={"name": "x", "spec": spec_json("x"),
+                                                   "max_retries": -1})
     assert response.status_code == 422

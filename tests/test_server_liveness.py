@@ -7,6 +7,7 @@ import time
 from datetime import datetime
 
 import pytest
+from wire import spec_json
 
 from jupyter_flows.server.settings import Settings
 from jupyter_flows.server.testing import in_process
@@ -22,7 +23,7 @@ async def api(tmp_path):
     settings = Settings(database_url=f"sqlite:///{tmp_path}/b.db", lease_timeout=LEASE,
                         sweep_interval=SWEEP)
     async with in_process(settings) as http:
-        flow = (await http.post("/api/flows", json={"name": "f", "spec": {}})).json()
+        flow = (await http.post("/api/flows", json={"name": "f", "spec": spec_json()})).json()
         agent = (await http.post("/api/agents", json={"name": "a"})).json()
         yield http, flow, agent
 
@@ -96,7 +97,7 @@ async def test_an_expired_but_unswept_lease_is_refused(tmp_path):
     settings = Settings(database_url=f"sqlite:///{tmp_path}/b.db", lease_timeout=0.3,
                         sweep_interval=60)
     async with in_process(settings) as http:
-        flow = (await http.post("/api/flows", json={"name": "f", "spec": {}})).json()
+        flow = (await http.post("/api/flows", json={"name": "f", "spec": spec_json()})).json()
         agent = (await http.post("/api/agents", json={"name": "a"})).json()
         await http.post("/api/flow_runs", json={"flow_id": flow["id"]})
         claimed = (await http.post(f"/api/agents/{agent['id']}/claim")).json()

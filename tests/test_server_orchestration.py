@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from wire import spec_json
 
+from jupyter_flows.api import STATE_NAMES
 from jupyter_flows.engine.states import ALL_STATES
 from jupyter_flows.server.orchestration import ALLOWED, FINISHED, transition_problem
-from jupyter_flows.server.schemas import STATE_NAMES
 from jupyter_flows.server.settings import Settings
 from jupyter_flows.server.testing import in_process
 
@@ -80,7 +81,7 @@ def test_cancelled_is_allowed_from_every_unfinished_state_and_finished_is_termin
 @pytest.fixture
 async def api(tmp_path):
     async with in_process(Settings(database_url=f"sqlite:///{tmp_path}/b.db")) as http:
-        flow = (await http.post("/api/flows", json={"name": "f", "spec": {}})).json()
+        flow = (await http.post("/api/flows", json={"name": "f", "spec": spec_json()})).json()
         agent = (await http.post("/api/agents", json={"name": "a"})).json()
         yield http, flow, agent
 

@@ -15,6 +15,7 @@ from contextlib import ExitStack
 
 import pytest
 from sqlalchemy import create_engine
+from wire import spec_json
 
 from jupyter_flows.client import Client
 from jupyter_flows.server.models import Base
@@ -43,12 +44,13 @@ def pg_url():
 async def test_a_run_end_to_end_on_postgres(pg_url):
     async with in_process(Settings(database_url=pg_url)) as http:
         assert (await http.get("/api/health")).json()["database"] == "postgresql"
-        flow = (await http.post("/api/flows", json={"name": "pg", "spec": {"a": 1},
-                                                    "labels": ["pg"]})).json()
-        same = await http.post("/api/flows", json={"name": "pg", "spec": {"a": 1},
-                                                   "labels": ["pg"]})
+        flow = (await http.post("/api/flows", json={
+            "name": "pg", "spec": spec_json("pg", location="1"), "labels": ["pg"]})).json()
+        same = await http.post("/api/flows", json={
+            "name": "pg", "spec": spec_json("pg", location="1"), "labels": ["pg"]})
         assert same.status_code == 200 and same.json()["id"] == flow["id"]
-        v2 = (await http.post("/api/flows", json={"name": "pg", "spec": {"a": 2}})).json()
+        v2 = (await http.post("/api/flows", json={"name": "pg",
+                                                  "spec": spec_json("pg", location="2")})).json()
         assert v2["version"] == 2
         results = await asyncio.gather(*[
             http.post("/api/flow_runs", json={"flow_id": flow["id"], "idempotency_key": "k"})
@@ -89,7 +91,7 @@ async def test_a_run_end_to_end_on_postgres(pg_url):
 async def test_expired_leases_crash_on_postgres(pg_url):
     settings = Settings(database_url=pg_url, lease_timeout=1, sweep_interval=0.2)
     async with in_process(settings) as http:
-        flow = (await http.post("/api/flows", json={"name": "f", "spec": {}})).json()
+        flow = (await http.post("/api/flows", json={"name": "f", "spec": spec_json()})).json()
         agent = (await http.post("/api/agents", json={"name": "a"})).json()
         run = (await http.post("/api/flow_runs", json={"flow_id": flow["id"],
                                                        "max_retries": 1})).json()

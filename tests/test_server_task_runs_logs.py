@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from wire import spec_json
 
 from jupyter_flows.server.settings import Settings
 from jupyter_flows.server.testing import in_process
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 async def claimed(tmp_path):
     async with in_process(Settings(database_url=f"sqlite:///{tmp_path}/b.db")) as http:
-        flow = (await http.post("/api/flows", json={"name": "f", "spec": {}})).json()
+        flow = (await http.post("/api/flows", json={"name": "f", "spec": spec_json()})).json()
         agent = (await http.post("/api/agents", json={"name": "a"})).json()
         await http.post("/api/flow_runs", json={"flow_id": flow["id"]})
         claim = (await http.post(f"/api/agents/{agent['id']}/claim")).json()

@@ -4,13 +4,14 @@ nothing is stored."""
 from __future__ import annotations
 
 import pytest
+from wire import spec_json
 
 from jupyter_flows.server.settings import Settings
 from jupyter_flows.server.testing import in_process
 
 pytestmark = pytest.mark.anyio
 
-SPEC = {"tasks": [{"slug": "a-1"}], "edges": []}
+SPEC = spec_json("etl", ("a-1",))
 
 
 @pytest.fixture

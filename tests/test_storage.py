@@ -19,8 +19,8 @@ import pytest
 from fake_aws import moto_server
 
 from jupyter_flows import Flow, Parameter, task
+from jupyter_flows.api.flow_spec import flow_spec
 from jupyter_flows.errors import StorageError
-from jupyter_flows.serialization import flow_spec
 from jupyter_flows.storage import S3, Local, Storage, storage_from_config
 from jupyter_flows.storage.payload import read_header
 
@@ -115,7 +115,7 @@ def test_local_round_trip(tmp_path: Path) -> None:
     assert result_of(loaded, "add", n=4) == 0 + 1 + 4 + 9 + 1
 
     header, _ = read_header(Path(location).read_bytes(), location)
-    assert header["format"] == "cloudpickle" and header["spec"] == flow_spec(flow)
+    assert header["format"] == "cloudpickle" and header["spec"] == flow_spec(flow).as_json()
 
 
 def test_local_path_names_the_exact_file(tmp_path: Path) -> None:

@@ -26,14 +26,14 @@ from jupyter_flows import (
 from jupyter_flows.client.client import Client
 from jupyter_flows.errors import ExecutorError, RunConfigError
 from jupyter_flows.executors.base import executor_types
-from jupyter_flows.notebook.config_widget import (
+from jupyter_flows.run_configs import RUN_CONFIG_TYPES
+from jupyter_flows.server.testing import free_port, running_server
+from jupyter_flows.widgets.config import (
     FlowConfigWidget,
     flow_config_widget,
     split_error_lines,
 )
-from jupyter_flows.notebook.schema_form import SchemaForm
-from jupyter_flows.run_configs import RUN_CONFIG_TYPES
-from jupyter_flows.server.testing import free_port, running_server
+from jupyter_flows.widgets.schema_form import SchemaForm
 
 
 @task

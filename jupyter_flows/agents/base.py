@@ -43,8 +43,8 @@ from jupyter_flows.errors import (
 )
 
 if TYPE_CHECKING:
+    from jupyter_flows.api import Claim
     from jupyter_flows.client.client import Client
-    from jupyter_flows.server.schemas import Claim
 
 _log = logging.getLogger("jupyter_flows.agent")
 FINISHED_STATES = frozenset({"Success", "Cached", "Mapped", "Skipped", "Failed",

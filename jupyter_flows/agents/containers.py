@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 from jupyter_flows.agents.base import Agent, RunRefused
 from jupyter_flows.agents.compat import storage_problem
-from jupyter_flows.execution import HEARTBEAT_ENV, LEASE_ENV
+from jupyter_flows.flow_run.execute import HEARTBEAT_ENV, LEASE_ENV
 
 if TYPE_CHECKING:
-    from jupyter_flows.server.schemas import Claim
+    from jupyter_flows.api import Claim
 
 CONTAINER_DEFAULT_ENV = {"PYTHONUNBUFFERED": "1"}
 # what the run's container must get from the agent, whatever a template or config says

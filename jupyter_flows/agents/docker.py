@@ -21,7 +21,7 @@ from jupyter_flows.agents.base import Exit, RunRefused
 from jupyter_flows.agents.containers import ContainerAgent, flow_run_command, registry_allowed
 
 if TYPE_CHECKING:
-    from jupyter_flows.server.schemas import Claim
+    from jupyter_flows.api import Claim
 
 _log = logging.getLogger("jupyter_flows.agent.docker")
 PULL_POLICIES = ("always", "if-not-present", "never")

@@ -38,7 +38,7 @@ from jupyter_flows.agents.ecs_task import (
 )
 
 if TYPE_CHECKING:
-    from jupyter_flows.server.schemas import Claim
+    from jupyter_flows.api import Claim
 
 _log = logging.getLogger("jupyter_flows.agent.ecs")
 LAUNCH_TYPES = ("FARGATE", "EC2", "EXTERNAL")

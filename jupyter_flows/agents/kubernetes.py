@@ -43,7 +43,7 @@ from jupyter_flows.agents.kubernetes_watch import (
 )
 
 if TYPE_CHECKING:
-    from jupyter_flows.server.schemas import Claim
+    from jupyter_flows.api import Claim
 
 _log = logging.getLogger("jupyter_flows.agent.kubernetes")
 T = TypeVar("T")

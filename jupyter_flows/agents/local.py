@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jupyter_flows.agents.base import Agent
-from jupyter_flows.execution import HEARTBEAT_ENV, LEASE_ENV
+from jupyter_flows.flow_run.execute import HEARTBEAT_ENV, LEASE_ENV
 
 if TYPE_CHECKING:
-    from jupyter_flows.server.schemas import Claim
+    from jupyter_flows.api import Claim
 
 
 def run_env(agent_env: dict[str, str], run_config: dict[str, Any], *, backend_url: str,

@@ -22,8 +22,8 @@ def register(
     flow_name: list[str] = typer.Option([], "--name", "-n", help="only these flows"),
 ) -> None:
     """Register the flows a script builds (their code is stored as the script)."""
+    from jupyter_flows.deploy.scripts import flows_in_script
     from jupyter_flows.errors import JupyterFlowsError
-    from jupyter_flows.scripts import flows_in_script
     from jupyter_flows.storage.local import Local
 
     try:
@@ -105,7 +105,7 @@ def watch_run(client: Any, flow_run_id: str, poll: float = 0.5) -> int:
 def execute_flow_run_command(flow_run_id: str = typer.Argument(...)) -> None:
     """Run one backend flow run in this process (agents launch this)."""
     from jupyter_flows.errors import JupyterFlowsError
-    from jupyter_flows.execution import execute_flow_run
+    from jupyter_flows.flow_run.execute import execute_flow_run
 
     try:
         code = execute_flow_run(flow_run_id)

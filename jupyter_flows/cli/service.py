@@ -38,7 +38,7 @@ def demo(
     """Run the demo flow in this process (on a temporary local Dask cluster by default)."""
     from rich.console import Console
 
-    from jupyter_flows.demo import build_demo_flow, state_table
+    from jupyter_flows.cli.demo import build_demo_flow, state_table
     from jupyter_flows.executors.base import executor_from_config
 
     console = Console()
@@ -66,7 +66,7 @@ def up(
     optionally JupyterLab with the flows panel."""
     from pathlib import Path
 
-    from jupyter_flows.up import run_up
+    from jupyter_flows.cli.up import run_up
 
     raise typer.Exit(run_up(port=port, database_url=db, exit_after_demo=exit_after_demo,
                             lab=lab, notebook_dir=Path(notebook_dir) if notebook_dir else None,

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from jupyter_flows.client.transport import Transport
-from jupyter_flows.server.schemas import (
+from jupyter_flows.api import (
     Agent,
     AgentCreate,
     Claim,
@@ -20,6 +19,7 @@ from jupyter_flows.server.schemas import (
     FlowRegistration,
     FlowRun,
     FlowRunCreate,
+    FlowSpec,
     Health,
     HeartbeatAck,
     InfrastructureFailure,
@@ -35,6 +35,7 @@ from jupyter_flows.server.schemas import (
     TaskRunWrite,
     WriteCount,
 )
+from jupyter_flows.client.transport import Transport
 
 if TYPE_CHECKING:
     from jupyter_flows.engine.states import State
@@ -87,17 +88,22 @@ class Client:
         return Health.model_validate(self._get("/api/health"))
 
     # ----------------------------------------------------------------------- flows
-    def register_flow(self, name: str, spec: Mapping[str, Any], *, project: str = "default",
+    def register_flow(self, name: str, spec: FlowSpec | Mapping[str, Any], *,
+                      project: str = "default",
                       storage: Mapping[str, Any] | None = None,
                       run_config: Mapping[str, Any] | None = None,
                       executor: Mapping[str, Any] | None = None,
                       labels: Iterable[str] = (), max_retries: int = 0) -> FlowRegistration:
         """A new version if ``spec`` changed, else the existing one (``is_new`` False)."""
-        body = FlowCreate(name=name, project=project, spec=dict(spec),
+        flow_spec = (spec if isinstance(spec, FlowSpec)
+                     else FlowSpec.model_validate({"name": name, **spec}))
+        body = FlowCreate(name=name, project=project, spec=flow_spec,
                           storage=dict(storage or {}), run_config=dict(run_config or {}),
                           executor=dict(executor or {}), labels=list(labels),
                           max_retries=max_retries)
-        return FlowRegistration.model_validate(self._post("/api/flows", _body(body),
+        # the spec goes as given (nulls included): its hash decides the version
+        payload = {**_body(body), "spec": flow_spec.as_json()}
+        return FlowRegistration.model_validate(self._post("/api/flows", payload,
                                                           idempotent=True))
 
     def get_flow(self, flow_id: str) -> Flow:

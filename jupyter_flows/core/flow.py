@@ -272,13 +272,13 @@ class Flow:
 
     def register(self, project: str = "default", **options: Any) -> Any:
         """Store the flow's code and register it with the backend; see ``registration``."""
-        from jupyter_flows.registration import register
+        from jupyter_flows.deploy.register import register
 
         return register(self, project, **options)
 
     def visualize(self, flow_state: State | None = None, **options: Any) -> Any:
         """The flow's DAG as a graphviz graph, coloured by ``flow_state`` if given."""
-        from jupyter_flows.render import visualize
+        from jupyter_flows.widgets.dag import visualize
 
         return visualize(self, flow_state=flow_state, **options)
 

@@ -9,7 +9,7 @@ from typing import NoReturn
 
 from IPython.core.error import UsageError
 
-from jupyter_flows.notebook.notebook_flow import DEFAULT_FLOW
+from jupyter_flows.notebook.flows import DEFAULT_FLOW
 
 __all__ = ["Done", "MagicParser", "flow_parser", "parse_line", "split_line", "task_parser"]
 

@@ -21,16 +21,16 @@ from typing import TYPE_CHECKING, Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_cell_magic, magics_class
 
+from jupyter_flows.cells.analysis import CellError
 from jupyter_flows.errors import FlowDefinitionError, JupyterFlowsError
-from jupyter_flows.notebook.cell_analysis import CellError
-from jupyter_flows.notebook.magic_args import Done, flow_parser, parse_line, split_line, task_parser
-from jupyter_flows.notebook.notebook_flow import (
+from jupyter_flows.notebook.flows import (
     CellOptions,
     NotebookFlows,
     notebook_names,
 )
-from jupyter_flows.notebook.notebook_logging import install_notebook_logging
-from jupyter_flows.notebook.notebook_run import (
+from jupyter_flows.notebook.logging_setup import install_notebook_logging
+from jupyter_flows.notebook.magic_args import Done, flow_parser, parse_line, split_line, task_parser
+from jupyter_flows.notebook.run import (
     CellCache,
     executor_from_words,
     parse_params,
@@ -60,7 +60,7 @@ __all__ = ["FlowMagics", "load_ipython_extension"]
 def _state_key(task: Task) -> object:
     """Which task of a later build a state belongs to: a cell's task by its name and source
     (an edited cell has no state yet), any other task by identity."""
-    from jupyter_flows.notebook.cell_tasks import CellTask
+    from jupyter_flows.cells.tasks import CellTask
 
     return ("cell", task.slug, task.source_hash) if isinstance(task, CellTask) else task
 
@@ -213,7 +213,7 @@ class FlowMagics(Magics):
         return built.flow, [built.tasks[n] for n in built.graph.order], True
 
     def _view(self, name: str, flow: Flow) -> Any:
-        from jupyter_flows.render import DagView
+        from jupyter_flows.widgets.dag import DagView
 
         last = self.last_states.get(name, {})
         states = {t: last[_state_key(t)] for t in flow.tasks if _state_key(t) in last}
@@ -253,9 +253,9 @@ class FlowMagics(Magics):
     def _config(self, args: argparse.Namespace) -> None:
         name = self.notebook.resolve(args.name)
         try:
-            from jupyter_flows.notebook.config_widget import flow_config_widget
+            from jupyter_flows.widgets.config import flow_config_widget
         except ImportError:
-            print("the flow settings widget (jupyter_flows.notebook.config_widget) is not"
+            print("the flow settings widget (jupyter_flows.widgets.config) is not"
                   " available here; set flow.run_config, flow.executor and flow.storage in code")
             return
         try:
@@ -266,7 +266,7 @@ class FlowMagics(Magics):
 
     def _submit(self, args: argparse.Namespace) -> None:
         from jupyter_flows.client.client import Client
-        from jupyter_flows.notebook.backend import run_link, run_view_uri, submit_flow
+        from jupyter_flows.notebook.submit import run_link, run_view_uri, submit_flow
 
         name = self.notebook.resolve(args.name)
         params = parse_params(args.param)
@@ -293,7 +293,7 @@ class FlowMagics(Magics):
 
     def _status(self, args: argparse.Namespace) -> None:
         from jupyter_flows.client.client import Client
-        from jupyter_flows.notebook.backend import run_status
+        from jupyter_flows.notebook.submit import run_status
 
         run_id = args.run_id or self.last_submitted
         if run_id is None:
@@ -301,7 +301,7 @@ class FlowMagics(Magics):
                              " yet: %flow status RUN_ID")
         with Client() as client:
             if args.watch:
-                from jupyter_flows.notebook.live import watch_backend_run
+                from jupyter_flows.widgets.live import watch_backend_run
 
                 watch_backend_run(client, run_id, timeout=args.timeout)
             run, task_runs, logs = run_status(client, run_id)
@@ -331,7 +331,7 @@ def _display(obj: Any) -> None:
 def _live_view(flow: Flow) -> Any:
     """``LiveRunView(flow)``, displayed, when the live module is installed; else None."""
     try:
-        from jupyter_flows.notebook.live import LiveRunView
+        from jupyter_flows.widgets.live import LiveRunView
     except ImportError:
         return None
     try:

@@ -7,12 +7,12 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from jupyter_flows.api import FlowRun, LogRecord, TaskRun
     from jupyter_flows.core.flow import Flow
     from jupyter_flows.core.task import Task
     from jupyter_flows.engine.states import State
-    from jupyter_flows.notebook.notebook_flow import CellFlow, Registration
-    from jupyter_flows.notebook.notebook_run import NotebookRun
-    from jupyter_flows.server.schemas import FlowRun, LogRecord, TaskRun
+    from jupyter_flows.notebook.flows import CellFlow, Registration
+    from jupyter_flows.notebook.run import NotebookRun
 
 _MESSAGE_WIDTH = 100
 

@@ -18,10 +18,10 @@ from datetime import datetime
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from jupyter_flows.api import FlowRunId
 from jupyter_flows.server.db import Database
 from jupyter_flows.server.models import FlowRunModel, utcnow
 from jupyter_flows.server.orchestration import ACTIVE, crash, crash_message
-from jupyter_flows.server.schemas import FlowRunId
 
 _log = logging.getLogger("jupyter_flows.server.liveness")
 

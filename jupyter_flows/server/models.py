@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from jupyter_flows.server.schemas import AgentId, FlowId, FlowRunId, LeaseId
+from jupyter_flows.api import AgentId, FlowId, FlowRunId, LeaseId
 
 
 def new_id() -> str:

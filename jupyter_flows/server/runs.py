@@ -6,24 +6,15 @@ caller asks for the unmasked form (only the claim does).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import datetime, timedelta
-from typing import Any
 
 from fastapi import HTTPException, status
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from jupyter_flows.api import Agent, AgentMatch, Flow, FlowRun
 from jupyter_flows.server.auth import mask_run_config
 from jupyter_flows.server.models import AgentModel, FlowModel, FlowRunModel
-from jupyter_flows.server.schemas import Agent, AgentMatch, Flow, FlowRun
-
-
-def spec_hash(spec: dict[str, Any]) -> str:
-    """SHA-256 of the canonical JSON of ``spec`` (sorted keys, no spaces)."""
-    canonical = json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def not_found(kind: str, id_: str) -> HTTPException:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from jupyter_flows.processes import stop_processes
+from jupyter_flows.local_backend.processes import stop_processes
 from jupyter_flows.server.settings import ENV_VARS, Settings
 
 

@@ -33,9 +33,9 @@ from typing import Any
 
 import cloudpickle
 
+from jupyter_flows.api.flow_spec import FlowSpec, flow_spec, spec_hash
 from jupyter_flows.core.flow import Flow
 from jupyter_flows.errors import StorageError
-from jupyter_flows.serialization import flow_spec, spec_hash
 
 MAGIC = b"jupyter-flows payload 1\n"
 SCRIPT_MODULE = "__jupyter_flows_script__"
@@ -94,7 +94,7 @@ def script_payload(flow: Flow, script: str | Path) -> Payload:
     return _payload(flow.name, flow_spec(flow), "script", source, {"script": str(path)})
 
 
-def _payload(name: str, spec: dict[str, Any], fmt: str, body: bytes,
+def _payload(name: str, spec: FlowSpec, fmt: str, body: bytes,
              extra: dict[str, Any]) -> Payload:
     digest = hashlib.sha256(body).hexdigest()
     header = {
@@ -102,7 +102,7 @@ def _payload(name: str, spec: dict[str, Any], fmt: str, body: bytes,
         "format": fmt,
         "sha256": digest,
         "spec_hash": spec_hash(spec),
-        "spec": spec,
+        "spec": spec.as_json(),
         "python": platform.python_version(),
         "cloudpickle": cloudpickle.__version__,
         **extra,

@@ -1,5 +1,5 @@
 /**
- * The backend's wire payloads, as jupyter_flows/server/schemas.py defines them.
+ * The backend's wire payloads, as jupyter_flows/api/schemas.py defines them.
  * Datetimes arrive as ISO 8601 strings in UTC.
  */
 

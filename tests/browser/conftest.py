@@ -26,7 +26,7 @@ from browser_support import (
     require_browser,
 )
 
-from jupyter_flows.processes import stop_processes
+from jupyter_flows.local_backend.processes import stop_processes
 from jupyter_flows.server.testing import free_port
 
 

@@ -23,5 +23,5 @@
     POST /api/agents/{id}/claim?wait=SECONDS       -> Claim, or 204 when nothing is due
     GET  /api/health                               -> Health (no API key needed)
 
-Payloads are in :mod:`jupyter_flows.server.schemas`.
+Payloads are in :mod:`jupyter_flows.api`.
 """

@@ -12,11 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from jupyter_flows.api import Agent, AgentCreate, Claim, Lease
 from jupyter_flows.server.claims import claim_one, has_due_run
 from jupyter_flows.server.deps import BackendDep
 from jupyter_flows.server.models import AgentModel, FlowModel, utcnow
 from jupyter_flows.server.runs import agent_payload, describe_run, flow_payload, load_agent
-from jupyter_flows.server.schemas import Agent, AgentCreate, Claim, Lease
 
 router = APIRouter(prefix="/agents", tags=["agents"])
 

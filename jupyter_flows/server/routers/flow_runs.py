@@ -10,6 +10,14 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from jupyter_flows.api import (
+    FlowRun,
+    FlowRunCreate,
+    HeartbeatAck,
+    InfrastructureFailure,
+    Page,
+    RunHeartbeat,
+)
 from jupyter_flows.server.deps import BackendDep
 from jupyter_flows.server.models import (
     AgentModel,
@@ -27,14 +35,6 @@ from jupyter_flows.server.runs import (
     load_run,
     not_found,
     run_payload,
-)
-from jupyter_flows.server.schemas import (
-    FlowRun,
-    FlowRunCreate,
-    HeartbeatAck,
-    InfrastructureFailure,
-    Page,
-    RunHeartbeat,
 )
 
 router = APIRouter(prefix="/flow_runs", tags=["flow runs"])

@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from jupyter_flows.api import Flow, FlowCreate, FlowRegistration, Page, spec_hash
 from jupyter_flows.server.deps import BackendDep
 from jupyter_flows.server.models import FlowModel, utcnow
-from jupyter_flows.server.runs import flow_payload, not_found, spec_hash
-from jupyter_flows.server.schemas import Flow, FlowCreate, FlowRegistration, Page
+from jupyter_flows.server.runs import flow_payload, not_found
 
 router = APIRouter(prefix="/flows", tags=["flows"])
 
@@ -42,7 +42,7 @@ def register_flow(body: FlowCreate, backend: BackendDep, response: Response
         latest = session.scalar(select(func.max(FlowModel.version)).where(
             FlowModel.project == body.project, FlowModel.name == body.name)) or 0
         flow = FlowModel(name=body.name, project=body.project, version=latest + 1,
-                         spec_hash=digest, spec=body.spec, created=now, updated=now,
+                         spec_hash=digest, spec=body.spec.as_json(), created=now, updated=now,
                          **deployment)
         session.add(flow)
         session.flush()

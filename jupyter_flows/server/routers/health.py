@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from jupyter_flows import __version__
+from jupyter_flows.api import Health
 from jupyter_flows.server.deps import BackendDep
-from jupyter_flows.server.schemas import Health
 
 router = APIRouter(tags=["health"])
 

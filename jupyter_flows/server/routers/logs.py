@@ -8,10 +8,10 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jupyter_flows.api import LogPage, LogRecord, LogWrite, WriteCount
 from jupyter_flows.server.deps import BackendDep
 from jupyter_flows.server.models import LogModel, utcnow
 from jupyter_flows.server.runs import load_run
-from jupyter_flows.server.schemas import LogPage, LogRecord, LogWrite, WriteCount
 
 router = APIRouter(prefix="/flow_runs", tags=["logs"])
 

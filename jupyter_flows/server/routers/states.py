@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jupyter_flows.api import FlowRun, StateRecord, StateWrite
 from jupyter_flows.server.deps import BackendDep
 from jupyter_flows.server.models import FlowRunStateModel, utcnow
 from jupyter_flows.server.orchestration import (
@@ -16,7 +17,6 @@ from jupyter_flows.server.orchestration import (
     transition_problem,
 )
 from jupyter_flows.server.runs import conflict, describe_run, load_run
-from jupyter_flows.server.schemas import FlowRun, StateRecord, StateWrite
 
 router = APIRouter(prefix="/flow_runs", tags=["states"])
 

@@ -6,11 +6,11 @@ from fastapi import APIRouter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jupyter_flows.api import TaskRun, TaskRunStatesWrite, WriteCount
 from jupyter_flows.server.deps import BackendDep
 from jupyter_flows.server.models import TaskRunModel, utcnow
 from jupyter_flows.server.orchestration import lease_problem
 from jupyter_flows.server.runs import conflict, load_run
-from jupyter_flows.server.schemas import TaskRun, TaskRunStatesWrite, WriteCount
 
 router = APIRouter(prefix="/flow_runs", tags=["task runs"])
 

@@ -19,7 +19,7 @@ export function parameterFields(spec: FlowSpec): ParameterField[] {
   return names.map(name => {
     const parameter = byName.get(name)?.parameter;
     const required = parameter?.required ?? false;
-    const hasJsonDefault = !!parameter && !required && parameter.default_repr === undefined;
+    const hasJsonDefault = !!parameter && !required && parameter.default_repr == null;
     return {
       name,
       required,

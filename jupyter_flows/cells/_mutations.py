@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from jupyter_flows.notebook.cell_analysis import MUTATING_METHODS, Mutation
+from jupyter_flows.cells.analysis import MUTATING_METHODS, Mutation
 
 __all__ = ["augmented_template", "call_change", "del_change", "target_change"]
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from jupyter_flows.api import FlowRegistration, FlowRun, LogRecord, TaskRun
     from jupyter_flows.client.client import Client
     from jupyter_flows.core.flow import Flow
-    from jupyter_flows.server.schemas import FlowRegistration, FlowRun, LogRecord, TaskRun
 
 __all__ = ["Submission", "run_link", "run_status", "run_view_uri", "submit_flow"]
 
@@ -39,7 +39,7 @@ def run_view_uri(run_id: str) -> str:
 def submit_flow(flow: Flow, client: Client, *, parameters: Mapping[str, Any] | None = None,
                 labels: Iterable[str] = ()) -> Submission:
     """Register ``flow`` (a new version if its spec or code changed) and create a run of it."""
-    from jupyter_flows.registration import register
+    from jupyter_flows.deploy.register import register
 
     chosen = list(labels)
     registration = register(flow, client=client, labels=chosen or None)

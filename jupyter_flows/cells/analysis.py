@@ -27,8 +27,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from jupyter_flows.cells._ipython_syntax import ast_parse, ipython_to_python
 from jupyter_flows.errors import FlowDefinitionError
-from jupyter_flows.notebook._magics_source import ast_parse, ipython_to_python
 
 __all__ = [
     "MUTATING_METHODS",
@@ -119,7 +119,7 @@ def analyze_cell(source: str) -> CellAnalysis:
     """
     # The walker builds this module's Mutation and CellAnalysis, so it imports them from here;
     # importing it in turn at call time keeps either module importable first.
-    from jupyter_flows.notebook._scopes import Walker
+    from jupyter_flows.cells._scopes import Walker
 
     tree, parsed = _parse(source)
     walker = Walker(parsed, lazy_annotations=_has_future_annotations(tree))

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from jupyter_flows.cells.tasks import CellOutputs, CellTask
 from jupyter_flows.engine.cache import CacheStore, DirectoryCacheStore
 from jupyter_flows.errors import ExecutorError, ParameterError
-from jupyter_flows.notebook.cell_tasks import CellOutputs, CellTask
 
 if TYPE_CHECKING:
     from jupyter_flows.core.flow import Flow

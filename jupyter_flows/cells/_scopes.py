@@ -7,14 +7,14 @@ import builtins
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar
 
-from jupyter_flows.notebook._magics_source import is_line_magic, timed_code
-from jupyter_flows.notebook._mutations import (
+from jupyter_flows.cells._ipython_syntax import is_line_magic, timed_code
+from jupyter_flows.cells._mutations import (
     augmented_template,
     call_change,
     del_change,
     target_change,
 )
-from jupyter_flows.notebook.cell_analysis import CellAnalysis, Mutation, StarImportError
+from jupyter_flows.cells.analysis import CellAnalysis, Mutation, StarImportError
 
 __all__ = ["Walker"]
 

@@ -25,16 +25,16 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from jupyter_flows.core.flow import Flow
-from jupyter_flows.errors import FlowDefinitionError, JupyterFlowsError, ParameterError
-from jupyter_flows.notebook.cell_analysis import (
+from jupyter_flows.cells.analysis import (
     CellAnalysis,
     CellError,
     CellSyntaxError,
     analyze_cell,
 )
-from jupyter_flows.notebook.cell_graph import CellGraph, CellSpec, build_cell_graph
-from jupyter_flows.notebook.cell_tasks import CellTask, cell_filename, source_hash
+from jupyter_flows.cells.graph import CellGraph, CellSpec, build_cell_graph
+from jupyter_flows.cells.tasks import CellTask, cell_filename, source_hash
+from jupyter_flows.core.flow import Flow
+from jupyter_flows.errors import FlowDefinitionError, JupyterFlowsError, ParameterError
 
 __all__ = [
     "DEFAULT_FLOW",

@@ -2,7 +2,7 @@
 set them on the flow, and submit a run to the backend.
 
 ``flow_config_widget(flow)`` returns a :class:`FlowConfigWidget`. Its forms are
-:class:`~jupyter_flows.notebook.schema_form.SchemaForm` s built from each model's JSON
+:class:`~jupyter_flows.widgets.schema_form.SchemaForm` s built from each model's JSON
 schema; Apply builds the models with ``run_config_from_config`` / ``executor_from_config``
 and puts each ``Model.field: rule`` line of their errors next to its field.
 """
@@ -19,7 +19,6 @@ import ipywidgets as widgets
 
 from jupyter_flows.errors import ExecutorError, JupyterFlowsError, RunConfigError
 from jupyter_flows.executors.base import Executor, executor_from_config, executor_types
-from jupyter_flows.notebook.schema_form import ERROR_COLOR, FieldParseError, SchemaForm
 from jupyter_flows.run_configs import (
     RUN_CONFIG_TYPES,
     RunConfig,
@@ -27,11 +26,12 @@ from jupyter_flows.run_configs import (
     labels_match,
     run_config_from_config,
 )
+from jupyter_flows.widgets.schema_form import ERROR_COLOR, FieldParseError, SchemaForm
 
 if TYPE_CHECKING:
+    from jupyter_flows.api import Agent, FlowRun
     from jupyter_flows.client.client import Client
     from jupyter_flows.core.flow import Flow
-    from jupyter_flows.server.schemas import Agent, FlowRun
 
 __all__ = ["FlowConfigWidget", "flow_config_widget", "split_error_lines"]
 

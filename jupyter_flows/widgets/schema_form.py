@@ -27,7 +27,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from jupyter_flows.notebook.schema_fields import (
+from jupyter_flows.widgets.schema_fields import (
     EMPTY,
     ERROR_COLOR,
     CheckboxField,

@@ -19,7 +19,7 @@ from jupyter_flows.errors import BackendUnavailable, ConflictError, JupyterFlows
 if TYPE_CHECKING:
     from jupyter_flows.client.client import Client
 
-_log = logging.getLogger("jupyter_flows.execution")
+_log = logging.getLogger("jupyter_flows.flow_run.execute")
 LEASE_ENV = "JUPYTER_FLOWS_LEASE_ID"
 HEARTBEAT_ENV = "JUPYTER_FLOWS_HEARTBEAT_INTERVAL"
 
@@ -83,10 +83,10 @@ def execute_flow_run(flow_run_id: str, client: Client | None = None,
                      lease_id: str | None = None) -> int:
     """Run the backend's flow run ``flow_run_id`` here; returns the process exit code."""
     from jupyter_flows.client.client import Client
+    from jupyter_flows.deploy.register import load_registered_flow
     from jupyter_flows.engine.flow_runner import run_flow
     from jupyter_flows.executors.base import executor_from_config
-    from jupyter_flows.registration import load_registered_flow
-    from jupyter_flows.reporting import BackendReporter
+    from jupyter_flows.flow_run.reporting import BackendReporter
 
     client = client or Client()
     lease_id = lease_id or os.environ.get(LEASE_ENV)

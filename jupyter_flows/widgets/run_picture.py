@@ -7,8 +7,8 @@ import html
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from jupyter_flows.notebook.live import Snapshot
-    from jupyter_flows.render import DagView
+    from jupyter_flows.widgets.dag import DagView
+    from jupyter_flows.widgets.live import Snapshot
 
 __all__ = ["MAX_ERRORS", "run_bundle"]
 
@@ -18,7 +18,7 @@ MAX_ERRORS = 10
 
 def _svg(view: DagView) -> tuple[str | None, str]:
     """The SVG, or None and why not (no ``dot`` program, no graphviz package)."""
-    from jupyter_flows.render import INSTALL_DOT
+    from jupyter_flows.widgets.dag import INSTALL_DOT
 
     try:
         import graphviz

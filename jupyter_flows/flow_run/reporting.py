@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from jupyter_flows.core.task import Task
     from jupyter_flows.engine.states import State
 
-_log = logging.getLogger("jupyter_flows.reporting")
+_log = logging.getLogger("jupyter_flows.flow_run.reporting")
 
 
 class BackendReporter(RunObserver, logging.Handler):
@@ -53,7 +53,7 @@ class BackendReporter(RunObserver, logging.Handler):
             self._states[(slug, map_index)] = item
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.name.startswith("jupyter_flows.reporting"):
+        if record.name.startswith("jupyter_flows.flow_run.reporting"):
             return
         try:
             message = self.format(record) if self.formatter else record.getMessage()

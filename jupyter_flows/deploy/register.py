@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from jupyter_flows.serialization import flow_spec
+from jupyter_flows.api.flow_spec import flow_spec
 from jupyter_flows.storage.base import Storage, storage_from_config
 
 if TYPE_CHECKING:
+    from jupyter_flows.api import FlowRegistration
     from jupyter_flows.client.client import Client
     from jupyter_flows.core.flow import Flow
-    from jupyter_flows.server.schemas import FlowRegistration
 
 
 def config_json(value: Any) -> dict[str, Any]:
@@ -52,7 +52,7 @@ def register(flow: Flow, project: str = "default", *, client: Client | None = No
         raise StorageError(f"flow {flow.name!r}: {problem}")
     location = storage.add_flow(flow)
     spec = flow_spec(flow)
-    spec["code_location"] = location
+    spec.code_location = location
     chosen_labels = list(labels) if labels is not None else list(
         getattr(run_config, "labels", None) or [])
     client = client or Client()

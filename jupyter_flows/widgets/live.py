@@ -22,15 +22,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from jupyter_flows.api.flow_spec import flow_from_spec
 from jupyter_flows.engine.observers import RunObserver
-from jupyter_flows.notebook.run_picture import run_bundle
+from jupyter_flows.widgets.run_picture import run_bundle
 
 if TYPE_CHECKING:
     from jupyter_flows.client.client import Client
     from jupyter_flows.core.flow import Flow
     from jupyter_flows.core.task import Task
     from jupyter_flows.engine.states import State
-    from jupyter_flows.render import DagView
+    from jupyter_flows.widgets.dag import DagView
 
 __all__ = ["LiveRunView", "Snapshot", "watch_backend_run"]
 
@@ -240,13 +241,13 @@ class LiveRunView(RunObserver):
 
     # ------------------------------------------------------------------ pictures
     def dag_view(self) -> DagView:
-        """The :class:`~jupyter_flows.render.DagView` of the current states."""
+        """The :class:`~jupyter_flows.widgets.dag.DagView` of the current states."""
         with self._lock:
             items = list(self._states.items())
         return self._dag_view(items)
 
     def _dag_view(self, items: list[tuple[tuple[str, int | None], State]]) -> DagView:
-        from jupyter_flows.render import DagView
+        from jupyter_flows.widgets.dag import DagView
 
         task_states: dict[Task, State] = {}
         children: dict[Task, list[tuple[int, State]]] = {}
@@ -371,33 +372,3 @@ def _started_at(client: Client, run_id: str, state: str) -> float | None:
         if record.state == "Running":
             return record.timestamp.timestamp()
     return None
-
-
-def flow_from_spec(spec: dict[str, Any]) -> Flow:
-    """A Flow with the spec's tasks and edges, to draw a registered flow's DAG; its tasks
-    cannot run (the code lives in storage)."""
-    from jupyter_flows.core.flow import Flow
-    from jupyter_flows.core.parameter import Parameter
-    from jupyter_flows.core.task import Task
-
-    class SpecTask(Task):
-        def run(self, **inputs: Any) -> Any:
-            raise RuntimeError(f"task {self.name!r} was rebuilt from a flow spec to draw it; "
-                               "load the flow from its storage to run it")
-
-    flow = Flow(str(spec.get("name") or "flow"))
-    tasks: dict[str, Task] = {}
-    for item in spec.get("tasks", []):
-        slug = str(item["slug"])
-        name = str(item.get("name") or slug)
-        task: Task
-        try:
-            task = Parameter(name) if item.get("is_parameter") and slug == name else SpecTask(
-                name, slug=slug)
-        except ValueError:  # a parameter name this version would refuse: draw it anyway
-            task = SpecTask(name, slug=slug)
-        tasks[slug] = flow.add_task(task)
-    for edge in spec.get("edges", []):
-        flow.add_edge(tasks[edge["upstream"]], tasks[edge["downstream"]], edge.get("key"),
-                      bool(edge.get("mapped")), bool(edge.get("flattened")))
-    return flow

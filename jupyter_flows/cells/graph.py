@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import NamedTuple
 
+from jupyter_flows.cells.analysis import CellAnalysis, CellError, analyze_cell
 from jupyter_flows.core.graph import find_cycle
 from jupyter_flows.errors import CycleError, FlowDefinitionError
-from jupyter_flows.notebook.cell_analysis import CellAnalysis, CellError, analyze_cell
 
 __all__ = [
     "CellCycleError",

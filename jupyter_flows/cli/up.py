@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from jupyter_flows.processes import stop_processes
+from jupyter_flows.local_backend.processes import stop_processes
 
 
 def _healthy(url: str) -> bool:
@@ -112,8 +112,8 @@ class EmbeddedBackend:
 
 def run_demo(client: Any) -> int:
     """Register the demo flow, run it through the agent and print what happens."""
+    from jupyter_flows.cli.demo import build_demo_flow
     from jupyter_flows.cli.flows import watch_run
-    from jupyter_flows.demo import build_demo_flow
     from jupyter_flows.executors.dask import DaskExecutor
     from jupyter_flows.run_configs import LocalRun
 

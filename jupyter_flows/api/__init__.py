@@ -1,0 +1,42 @@
+"""The wire contract: every payload that crosses between the backend and its clients.
+
+The server, the client, the agents, the notebook and (through the generated TypeScript
+types) the JupyterLab extension all use these models. This package imports only pydantic and
+the engine's state names, so a client needs neither FastAPI nor SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from jupyter_flows.api.agents import Agent, AgentCreate, Claim, Health, HeartbeatAck, Lease
+from jupyter_flows.api.base import STATE_NAMES, Page, WireIn, WireOut
+from jupyter_flows.api.flow_runs import (
+    AgentMatch,
+    FlowRun,
+    FlowRunCreate,
+    InfrastructureFailure,
+    RunHeartbeat,
+    StateRecord,
+    StateWrite,
+)
+from jupyter_flows.api.flow_spec import (
+    EdgeSpec,
+    FlowSpec,
+    ParameterSpec,
+    TaskSpec,
+    flow_from_spec,
+    flow_spec,
+    spec_hash,
+)
+from jupyter_flows.api.flows import Flow, FlowCreate, FlowRegistration
+from jupyter_flows.api.ids import AgentId, FlowId, FlowRunId, LeaseId
+from jupyter_flows.api.logs import LogPage, LogRecord, LogWrite
+from jupyter_flows.api.task_runs import TaskRun, TaskRunStatesWrite, TaskRunWrite, WriteCount
+
+__all__ = [
+    "STATE_NAMES", "Agent", "AgentCreate", "AgentId", "AgentMatch", "Claim", "EdgeSpec", "Flow",
+    "FlowCreate", "FlowId", "FlowRegistration", "FlowRun", "FlowRunCreate", "FlowRunId",
+    "FlowSpec", "Health", "HeartbeatAck", "InfrastructureFailure", "Lease", "LeaseId",
+    "LogPage", "LogRecord", "LogWrite", "Page", "ParameterSpec", "RunHeartbeat", "StateRecord",
+    "StateWrite", "TaskRun", "TaskRunStatesWrite", "TaskRunWrite", "TaskSpec", "WireIn",
+    "WireOut", "WriteCount", "flow_from_spec", "flow_spec", "spec_hash",
+]

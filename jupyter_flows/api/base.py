@@ -1,0 +1,41 @@
+"""What every wire model shares: strict input models, output models read from rows, pages."""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from jupyter_flows.engine.states import ALL_STATES
+
+#: States a flow run or task run may be put in (``Finished`` is only a base class).
+STATE_NAMES = tuple(name for name in ALL_STATES if name != "Finished")
+
+T = TypeVar("T")
+
+
+def check_state(name: str) -> str:
+    if name not in STATE_NAMES:
+        raise ValueError(f"unknown state {name!r}; expected one of {', '.join(STATE_NAMES)}")
+    return name
+
+
+class WireIn(BaseModel):
+    """A request body: unknown fields are refused, so a typo is a 422, not silently lost."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class WireOut(BaseModel):
+    """A response body, built from a row or a dict."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Page(WireOut, Generic[T]):
+    """One page of a list; ``total`` counts all matches, not just this page."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,108 @@
+"""Flow runs: creating them, their states, heartbeats and infrastructure failures."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
+from jupyter_flows.api._checks import check_executor, check_run_config
+from jupyter_flows.api.base import WireIn, WireOut, check_state
+from jupyter_flows.api.ids import AgentId, FlowId, FlowRunId, LeaseId
+
+
+class FlowRunCreate(WireIn):
+    """Name the flow by ``flow_id``, or by ``flow_name`` (+ ``project``, ``flow_version``;
+    the newest version when omitted). Overrides left out come from the flow."""
+
+    flow_id: FlowId | None = None
+    flow_name: str | None = None
+    project: str | None = None
+    flow_version: int | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    run_config: dict[str, Any] | None = None
+    executor: dict[str, Any] | None = None
+    labels: list[str] | None = None
+    idempotency_key: str | None = Field(None, max_length=200)
+    scheduled_start: datetime | None = None
+    max_retries: int | None = Field(None, ge=0)
+
+    _run_config_ok = field_validator("run_config")(check_run_config)
+    _executor_ok = field_validator("executor")(check_executor)
+
+    @model_validator(mode="after")
+    def _one_flow_reference(self) -> FlowRunCreate:
+        if (self.flow_id is None) == (self.flow_name is None):
+            raise ValueError("give exactly one of flow_id and flow_name")
+        if self.flow_id is not None and (self.flow_version is not None or self.project):
+            raise ValueError("flow_version and project go with flow_name, not flow_id")
+        return self
+
+
+class AgentMatch(WireOut):
+    """Whether an online agent can run this flow run, and if not, why not."""
+
+    matched: bool
+    agent_ids: list[AgentId]
+    explanation: str
+
+
+class FlowRun(WireOut):
+    id: FlowRunId
+    flow_id: FlowId
+    flow_name: str
+    project: str
+    flow_version: int
+    parameters: dict[str, Any]
+    run_config: dict[str, Any]
+    executor: dict[str, Any]
+    labels: list[str]
+    idempotency_key: str | None
+    scheduled_start: datetime
+    state: str
+    state_message: str | None
+    state_timestamp: datetime
+    version: int = Field(description="incremented on every state change")
+    run_count: int = Field(description="how many times the run was claimed")
+    max_retries: int
+    agent_id: AgentId | None = Field(None, description="the agent that claimed it last; it "
+                                                       "holds the lease while "
+                                                       "lease_expires_at is set")
+    agent_name: str | None = None
+    lease_expires_at: datetime | None
+    last_heartbeat: datetime | None
+    exit_code: int | None
+    created: datetime
+    updated: datetime
+    agent_match: AgentMatch | None = Field(None, description="only on GET of one run")
+
+
+class StateWrite(WireIn):
+    state: str
+    message: str | None = None
+    lease_id: LeaseId | None = None
+    expected_version: int | None = Field(None, description="refuse (409) unless the run is "
+                                                           "at this version")
+
+    _state = field_validator("state")(check_state)
+
+
+class StateRecord(WireOut):
+    id: int
+    state: str
+    message: str | None
+    timestamp: datetime
+    version: int
+
+
+class RunHeartbeat(WireIn):
+    lease_id: LeaseId | None = None
+
+
+class InfrastructureFailure(WireIn):
+    """An agent reports that the process or container running a flow run is gone."""
+
+    lease_id: LeaseId | None = None
+    exit_code: int | None = None
+    message: str = ""

@@ -1,0 +1,49 @@
+"""Registering flows and reading them back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from jupyter_flows.api._checks import check_executor, check_run_config
+from jupyter_flows.api.base import WireIn, WireOut
+from jupyter_flows.api.flow_spec import FlowSpec
+from jupyter_flows.api.ids import FlowId
+
+
+class FlowCreate(WireIn):
+    name: str = Field(min_length=1, max_length=200)
+    project: str = Field("default", min_length=1, max_length=200)
+    spec: FlowSpec
+    storage: dict[str, Any] = Field(default_factory=dict)
+    run_config: dict[str, Any] = Field(default_factory=dict)
+    executor: dict[str, Any] = Field(default_factory=dict)
+    labels: list[str] = Field(default_factory=list)
+    max_retries: int = Field(0, ge=0)
+
+    _run_config_ok = field_validator("run_config")(check_run_config)
+    _executor_ok = field_validator("executor")(check_executor)
+
+
+class Flow(WireOut):
+    id: FlowId
+    name: str
+    project: str
+    version: int
+    spec_hash: str
+    spec: FlowSpec
+    storage: dict[str, Any]
+    run_config: dict[str, Any]
+    executor: dict[str, Any]
+    labels: list[str]
+    max_retries: int
+    created: datetime
+    updated: datetime
+
+
+class FlowRegistration(Flow):
+    """A registered flow version; ``is_new`` is false when the spec was already known."""
+
+    is_new: bool

@@ -1,0 +1,38 @@
+"""Task run states of a flow run, written in batches by the flow-run process."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field, field_validator
+
+from jupyter_flows.api.base import WireIn, WireOut, check_state
+from jupyter_flows.api.ids import LeaseId
+
+
+class TaskRunWrite(WireIn):
+    task_slug: str = Field(min_length=1, max_length=300)
+    map_index: int | None = Field(None, ge=0)
+    state: str
+    message: str | None = None
+    timestamp: datetime | None = Field(None, description="when the state was entered; "
+                                                         "older writes never replace newer")
+
+    _state = field_validator("state")(check_state)
+
+
+class TaskRunStatesWrite(WireIn):
+    lease_id: LeaseId | None = None
+    task_runs: list[TaskRunWrite]
+
+
+class TaskRun(WireOut):
+    task_slug: str
+    map_index: int | None
+    state: str
+    message: str | None
+    timestamp: datetime
+
+
+class WriteCount(WireOut):
+    count: int

@@ -1,0 +1,1 @@
+"""Deploying a flow: storing its code and registering it with the backend."""
