@@ -8,7 +8,14 @@ from typing import Any, ClassVar
 
 from jupyter_flows.notebook._magics_source import is_line_magic, timed_code
 from jupyter_flows.notebook._mutations import augmented_template, call_change, target_change
-from jupyter_flows.notebook._resolver import CLASS, COMPREHENSION, FUNCTION, NameResolver, Scope
+from jupyter_flows.notebook._resolver import (
+    ANNOTATION,
+    CLASS,
+    COMPREHENSION,
+    FUNCTION,
+    NameResolver,
+    Scope,
+)
 from jupyter_flows.notebook.cell_analysis import StarImportError
 
 __all__ = ["Walker"]
@@ -135,26 +142,25 @@ class Walker(NameResolver, ast.NodeVisitor):
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
         if node.type is not None:
             self.visit(node.type)
-        scope = self.stack[-1] if self.stack else None
-        if node.name is None or (scope is not None and scope.kind is FUNCTION):
-            if node.name is not None:
-                self._bind(node.name)
+        name = node.name
+        if name is None:
             self.visit_body(node.body)
             return
-        # Python deletes the name when the handler ends: bound inside it, no output.
-        names = self.defined if scope is None else scope.bound
-        had = node.name in names
-        names.add(node.name)
+        names = self._handler_names(name)
+        had = names is not None and name in names
+        self._bind(name)
         self.visit_body(node.body)
-        if not had:
-            names.discard(node.name)
+        if names is not None:  # Python deletes the name when the handler ends (`except*` too)
+            self._handler_ended(name, names, had)
 
     # -- definitions ---------------------------------------------------------------------
 
-    def _visit_signature(self, args: ast.arguments, returns: ast.expr | None) -> None:
+    def _visit_defaults(self, args: ast.arguments) -> None:
         for default in [*args.defaults, *args.kw_defaults]:
             if default is not None:
                 self.visit(default)
+
+    def _visit_annotations(self, args: ast.arguments, returns: ast.expr | None) -> None:
         if self.lazy_annotations:
             return
         for arg in _arguments(args):
@@ -171,26 +177,61 @@ class Walker(NameResolver, ast.NodeVisitor):
         self.visit_body(body)
         self._pop_scope()
 
+    def _enter_type_params(self, node: ast.AST) -> bool:
+        """PEP 695 (Python 3.12+): ``def f[T]``, ``class A[T]`` and ``type X[T] = ...`` run in an
+        annotation scope that binds the type parameters; True when one was entered."""
+        params = getattr(node, "type_params", None)
+        if not params:
+            return False
+        self.stack.append(Scope(ANNOTATION, [param.name for param in params]))
+        for param in params:  # bounds, constraints and (3.13) defaults are evaluated lazily
+            for expr in (getattr(param, "bound", None), getattr(param, "default_value", None)):
+                if expr is not None:
+                    self._visit_lazy(expr)
+        return True
+
+    def _visit_lazy(self, expr: ast.expr) -> None:
+        """An expression Python evaluates only when asked for it, like a function body."""
+        self.stack.append(Scope(ANNOTATION, later=True))
+        self.visit(expr)
+        self._pop_scope()
+
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         for decorator in node.decorator_list:
             self.visit(decorator)
-        self._visit_signature(node.args, node.returns)
+        self._visit_defaults(node.args)  # outside the type parameters' scope
+        generic = self._enter_type_params(node)
+        self._visit_annotations(node.args, node.returns)
         self._visit_function_body(node.args, node.body)
+        if generic:
+            self._pop_scope()
         self._bind(node.name)
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
-        self._visit_signature(node.args, None)
+        self._visit_defaults(node.args)
         self._visit_function_body(node.args, [node.body])
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        for expr in [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]:
+        for decorator in node.decorator_list:
+            self.visit(decorator)
+        generic = self._enter_type_params(node)  # the bases and the body see the parameters
+        for expr in [*node.bases, *(k.value for k in node.keywords)]:
             self.visit(expr)
         self.stack.append(Scope(CLASS))
         self.visit_body(node.body)
         self.stack.pop()
+        if generic:
+            self._pop_scope()
         self._bind(node.name)
+
+    def visit_TypeAlias(self, node: Any) -> None:  # ast.TypeAlias, Python 3.12+
+        generic = self._enter_type_params(node)
+        self._visit_lazy(node.value)
+        if generic:
+            self._pop_scope()
+        self._bind(node.name.id)
 
     # -- expressions ---------------------------------------------------------------------
 
