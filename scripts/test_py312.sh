@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 find_python312() {
     local candidate
     for candidate in "${PYTHON312:-}" python3.12 \
-            "$(pyenv root 2>/dev/null || echo /nonexistent)"/versions/3.12*/bin/python3.12 \
+            "$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-${HOME:-}/.pyenv}")"/versions/3.12*/bin/python3.12 \
             "$(uv python find 3.12 2>/dev/null || true)"; do
         # pyenv puts shims on PATH that fail unless 3.12 is selected: try each one for real
         if [ -n "$candidate" ] && "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 12)' \

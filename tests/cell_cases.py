@@ -176,6 +176,14 @@ CASES = [
                 e = impl = None
             why = e
         """, "A", "e"),
+    case("except-name-read-by-function-in-handler", """
+        try:
+            run()
+        except OSError as e:
+            def show():
+                return str(e)
+            show()
+        """, "show", "run"),  # like a del'd name: bound in the cell, so not a notebook read
     case("except-name-global-in-function", """
         def f():
             global e

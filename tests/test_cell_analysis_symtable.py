@@ -71,6 +71,7 @@ NOT_JUDGED: dict[str, str] = {
     "except-name-global-in-function": _HANDLER,
     "except-star-name-rebound": _HANDLER,
     "except-name-in-class-body": _HANDLER,
+    "except-name-read-by-function-in-handler": _HANDLER,
     "type-annotation-only-in-function": "symtable records the names in a local variable's "
     "annotation, which Python never evaluates (PEP 526)",
     "magic-time": _MAGIC_CODE,
