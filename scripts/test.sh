@@ -9,6 +9,9 @@ echo "== ruff"; ruff check .
 echo "== mypy"; mypy
 echo "== labextension: eslint and unit tests"
 (cd labextension && npm run --silent lint && npm test --silent)
+# before the main run, so that its summary stays the last line of the output
+echo "== pytest under Python 3.12: cell analysis (PEP 695 syntax)"
+bash scripts/test_py312.sh -q
 # shellcheck source=scripts/postgres.sh
 source scripts/postgres.sh
 trap stop_test_postgres EXIT

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from textwrap import dedent
 
 import pytest
+from cell_cases import CASES
 
 from jupyter_flows.cells.analysis import (
     CellAnalysis,
@@ -26,174 +26,6 @@ from jupyter_flows.cells.graph import (
 from jupyter_flows.errors import CycleError, FlowDefinitionError
 
 
-def case(id: str, source: str, defines: str, reads: str, mutates: str = "") -> pytest.ParameterSet:
-    """One row: names are space-separated; the source is dedented."""
-    return pytest.param(
-        dedent(source), set(defines.split()), set(reads.split()), set(mutates.split()), id=id
-    )
-
-
-# fmt: off
-CASES = [
-    # -- assignments
-    case("assign", "x = 1", "x", ""),
-    case("assign-reads-value", "y = f(x)", "y", "f x"),
-    case("chained-assign", "a = b = c", "a b", "c"),
-    case("tuple-unpack", "a, b = pair", "a b", "pair"),
-    case("list-unpack-nested", "[a, (b, c)] = data", "a b c", "data"),
-    case("starred-unpack", "first, *rest = items", "first rest", "items"),
-    case("read-before-assign", "x = x + 1", "x", "x"),
-    case("assign-then-read", "x = 1\ny = x + 1", "x y", ""),
-    case("read-then-assign-later", "print(x)\nx = 2", "x", "x"),
-    case("augmented", "x += 1", "x", "x"),
-    case("augmented-after-define", "x = 0\nx += step", "x", "step"),
-    case("annotated-with-value", "n: int = 3", "n", ""),
-    case("annotated-without-value", "n: int", "", ""),
-    case("annotated-reads-annotation", "df: DataFrame = load()", "df", "DataFrame load"),
-    case("swap", "a, b = b, a", "a b", "a b"),
-    # -- imports
-    case("import", "import os", "os", ""),
-    case("import-dotted", "import os.path", "os", ""),
-    case("import-dotted-as", "import matplotlib.pyplot as plt", "plt", ""),
-    case("from-import", "from math import pi, tau", "pi tau", ""),
-    case("from-import-as", "from pandas import DataFrame as DF", "DF", ""),
-    case("relative-import", "from . import helpers", "helpers", ""),
-    # -- functions
-    case("def-body-reads-global", "def f():\n    return df.head()", "f", "df"),
-    case("def-params-and-locals", "def f(a, *b, c=1, **d):\n    e = a + c\n    return e, b, d",
-         "f", ""),
-    case("def-local-assigned-after-use", "def f():\n    print(x)\n    x = 1", "f", ""),
-    case("def-decorator-default-annotation",
-         "@register(app)\ndef f(x: Row = DEFAULT) -> Out:\n    return x", "f",
-         "register app Row DEFAULT Out"),
-    case("def-uses-later-cell-global", "def f():\n    return scale * 2\nscale = 3", "f scale", ""),
-    case("def-recursive", "def fact(n):\n    return 1 if n < 2 else n * fact(n - 1)", "fact", ""),
-    case("async-def", "async def fetch(url):\n    return await client.get(url)", "fetch",
-         "client"),
-    case("lambda", "f = lambda row, k=K: row[k] * factor", "f", "K factor"),
-    case("lambda-default-is-lambda", "g = lambda h=lambda: base: h()", "g", "base"),
-    case("nested-function-closure", """
-        def outer():
-            n = 0
-            def inner():
-                return n + offset
-            return inner
-        """, "outer", "offset"),
-    case("nonlocal", """
-        def counter():
-            count = 0
-            def bump():
-                nonlocal count
-                count += 1
-                return count
-            return bump
-        """, "counter", ""),
-    case("global-assigned-in-function", "def setup():\n    global conn\n    conn = connect()",
-         "setup conn", "connect"),
-    case("global-read-in-function", "def show():\n    global conn\n    return conn", "show",
-         "conn"),
-    case("future-annotations-are-not-evaluated",
-         "from __future__ import annotations\ndef f(a: Later) -> Later:\n    pass\nv: Other = 1",
-         "annotations f v", ""),
-    # -- classes
-    case("class-bases-keywords-decorator", "@dataclass\nclass C(Base, metaclass=Meta):\n    pass",
-         "C", "dataclass Base Meta"),
-    case("class-body", """
-        class Config:
-            size = default_size
-            double = size * 2
-            def area(self):
-                return self.size * unit
-        """, "Config", "default_size unit"),
-    case("class-body-read-before-bind", "class A:\n    y = x\n    x = 1", "A", "x"),
-    case("method-does-not-see-class-names",
-         "class A:\n    k = 1\n    def m(self):\n        return k", "A", "k"),
-    # -- loops, with, walrus
-    case("for-target", "for i in range(n):\n    total = i", "i total", "n"),
-    case("for-tuple-target-and-else", "for k, v in d.items():\n    pass\nelse:\n    done = k",
-         "k v done", "d"),
-    case("for-accumulate", "for row in rows:\n    total = total + row", "row total", "rows total"),
-    case("async-for", "async def f():\n    async for x in stream:\n        yield x", "f", "stream"),
-    case("with-as", "with open(path) as fh, lock:\n    text = fh.read()", "fh text", "path lock"),
-    case("walrus", "if (n := len(items)) > limit:\n    print(n)", "n", "items limit"),
-    case("walrus-in-comprehension-binds-outside", "ys = [last := f(v) for v in vs]\nz = last",
-         "ys last z", "f vs"),
-    # -- comprehensions
-    case("comprehension-does-not-leak", "squares = [x * x for x in xs]", "squares", "xs"),
-    case("comprehension-condition-reads", "big = {k: v for k, v in d.items() if v > cut}", "big",
-         "d cut"),
-    case("comprehension-nested", "flat = [c for row in grid for c in row if c != blank]", "flat",
-         "grid blank"),
-    case("comprehension-inner-in-element", "t = [[r * c for c in cols] for r in rows]", "t",
-         "cols rows"),
-    case("generator-and-set", "s = {y for y in ys}\ng = sum(z for z in zs)", "s g", "ys zs"),
-    case("comprehension-var-shadows-outer", "x = 5\nvals = [x for x in other]", "x vals", "other"),
-    case("comprehension-in-class-body-skips-class", """
-        class A:
-            n = 3
-            xs = [n * i for i in range(k)]
-        """, "A", "n k"),
-    # -- del, try
-    case("del-own-name", "tmp = 1\ndel tmp", "", ""),
-    case("del-outside-name", "del big_frame", "", "big_frame", "big_frame"),
-    case("del-item", "del df['col']", "", "df", "df"),
-    case("except-name-stays-in-handler", "try:\n    run()\nexcept OSError as err:\n    log(err)",
-         "", "run log"),
-    case("except-name-kept-by-assignment",
-         "try:\n    run()\nexcept Exception as err:\n    last = err\nfinally:\n    close()",
-         "last", "run close"),
-    case("try-else-defines", "try:\n    v = parse(s)\nexcept ValueError:\n    v = None\nelse:\n"
-         "    ok = True", "v ok", "parse s"),
-    # -- f-strings, attributes, builtins
-    case("fstring", "msg = f'{name!r}: {value:{width}.2f}'", "msg", "name value width"),
-    case("attribute-chain", "n = a.b.c.d(e.f)", "n", "a e"),
-    case("builtins-are-not-reads", "n = len(list(range(k)))\nprint(n)", "n", "k"),
-    case("shadowed-builtin", "sum = 0\nsum = sum + 1\nlist = [sum]", "sum list", ""),
-    case("builtin-read-before-rebind", "y = max(a, b)\nmax = 3", "y max", "a b"),
-    case("if-elif-else", "if a:\n    r = 1\nelif b:\n    r = 2\nelse:\n    r = c", "r", "a b c"),
-    case("while", "while cond():\n    step()", "", "cond step"),
-    case("type-annotation-only-in-function", "def f():\n    v: Hidden = 1\n    return v", "f", ""),
-    case("regex-escape-in-string", r"import re" + "\n" + r"pat = re.compile('\d+')", "re pat", ""),
-    # -- match
-    case("match-captures", """
-        match event:
-            case {"kind": kind, **extra}:
-                pass
-            case [first, *others]:
-                pass
-            case Point(x=px, y=0):
-                pass
-            case Color.RED | None:
-                pass
-            case _ as whole if whole is not sentinel:
-                pass
-        """, "kind extra first others px whole", "event Point Color sentinel"),
-    # -- mutations
-    case("mutate-item", "df['x'] = 1", "", "df", "df"),
-    case("mutate-attribute", "obj.attr = 2", "", "obj", "obj"),
-    case("mutate-augmented-item", "df['x'] += 1", "", "df", "df"),
-    case("mutate-deep-chain", "df.loc[mask, 'y'] = 0", "", "df mask", "df"),
-    case("mutate-append", "rows.append(row)", "", "rows row", "rows"),
-    case("mutate-dict-update", "cfg.update(lr=0.1)", "", "cfg", "cfg"),
-    case("mutate-inplace-true", "df.drop(columns=['a'], inplace=True)", "", "df", "df"),
-    case("mutate-setattr", "setattr(model, 'name', 'x')", "", "model", "model"),
-    case("no-mutation-of-own-value", "rows = []\nrows.append(1)\nd = {}\nd['k'] = 2", "rows d", ""),
-    case("mutation-in-function-body", "def add(r):\n    seen.add(r)", "add", "seen", "seen"),
-    case("no-mutation-of-param", "def add(xs, r):\n    xs.append(r)\n    xs[0] = r", "add", ""),
-    case("non-mutating-method", "out = df.drop(columns=['a'])", "out", "df"),
-    # -- IPython
-    case("magic-time", "%time y = f(x)", "y", "f x"),
-    case("magic-time-expression-value", "res = %time g(a)", "res", "g a"),
-    case("magic-timeit-options", "%timeit -n 3 -r1 h(b)", "", "h b"),
-    case("magic-timeit-locals-stay-inside", "%timeit tmp = k + 1", "", "k"),
-    case("magic-timeit-save-result", "%timeit -q -v timing h(b)", "timing", "h b"),
-    case("magic-inside-function", "def f():\n    %time y = g(x)\n    return y", "f", "g x"),
-    case("magic-other-is-opaque", "%load_ext autoreload\nz = w", "z", "w"),
-    case("shell-escape", "!ls -la\nfiles = !ls\nn = len(files)", "files n", ""),
-]
-# fmt: on
-
-
 @pytest.mark.parametrize(("source", "defines", "reads", "mutates"), CASES)
 def test_cell_analysis(source: str, defines: set[str], reads: set[str], mutates: set[str]) -> None:
     analysis = analyze_cell(source)
@@ -207,6 +39,25 @@ def test_table_is_large_and_ids_are_unique() -> None:
     ids = [p.id for p in CASES]
     assert len(ids) >= 50
     assert len(set(ids)) == len(ids)
+
+
+def test_python_leaves_the_names_the_analysis_says() -> None:
+    """Run the handler and global-del cells for real: what the namespace holds afterwards."""
+    namespace: dict[str, object] = {}
+    exec("try:\n    raise ValueError\nexcept ValueError as e:\n    e = 0", namespace)
+    assert "e" not in namespace
+    assert analyze_cell("try:\n    run()\nexcept ValueError as e:\n    e = 0").defines == set()
+
+    namespace = {"e": "kept"}
+    exec("try:\n    pass\nexcept ValueError as e:\n    pass", namespace)
+    assert namespace["e"] == "kept"
+
+    source = "def f():\n    global x\n    del x"
+    namespace = {"x": 1}
+    exec(source + "\nf()", namespace)
+    assert "x" not in namespace  # the notebook's x is gone: a read and a change, not an output
+    analysis = analyze_cell(source)
+    assert (analysis.defines, analysis.reads, analysis.mutates) == ({"f"}, {"x"}, {"x"})
 
 
 def test_analysis_unpacks_to_defines_and_reads() -> None:
@@ -362,6 +213,57 @@ def test_undefined_name_defined_by_a_later_cell_says_move_it_up() -> None:
     # The notebook holding 'df' (the later cell's output from an earlier run) does not help.
     with pytest.raises(UndefinedNameError, match="earlier run; move that cell up"):
         build_cell_graph(cells, notebook_names={"read", "df"})
+
+
+def test_global_del_cell_does_not_become_the_source_of_the_name() -> None:
+    cells = [
+        CellSpec("one", "x = 1"),
+        CellSpec("drop", "def f():\n    global x\n    del x"),
+        CellSpec("use", "y = x + 1"),
+    ]
+    graph = build_cell_graph(cells)
+    assert graph["use"].inputs == {"x": "one"}
+    assert graph["drop"].inputs == {"x": "one"}
+    assert graph["drop"].outputs == {"f"}
+    assert graph.warnings == [
+        "cell 'drop' changes 'x' (del x), which cell 'one' defined; on a distributed executor "
+        "that change does not travel back: leave the del out: a later cell that reads 'x' "
+        "still gets it"
+    ]
+
+
+def test_a_handler_name_is_not_an_output() -> None:
+    cells = [
+        CellSpec("set", "e = 1"),
+        CellSpec("guard", "try:\n    run()\nexcept Exception as e:\n    e = 0"),
+        CellSpec("use", "z = e"),
+    ]
+    graph = build_cell_graph(cells, notebook_names={"run"})
+    assert graph["guard"].outputs == set()
+    assert graph["use"].inputs == {"e": "set"}
+
+
+def test_class_cell_and_super_need_no_notebook_name() -> None:
+    cells = [
+        CellSpec("base", "class Base:\n    def hi(self):\n        return 1"),
+        CellSpec("sub", "class Sub(Base):\n    def hi(self):\n        return super().hi() + 1\n"
+                 "    def kind(self):\n        return __class__.__name__"),
+    ]  # fmt: skip
+    graph = build_cell_graph(cells)
+    assert graph["sub"].inputs == {"Base": "base"}
+    assert graph["sub"].notebook_inputs == set()
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="PEP 695 syntax needs Python 3.12+")
+def test_type_parameters_need_no_notebook_name() -> None:
+    cells = [
+        CellSpec("types", "class Base:\n    pass\ntype Pair[K] = tuple[K, K]"),
+        CellSpec("use", "def first[U: Base](u: U, p: Pair[U]) -> U:\n    return u\n"
+                 "class Box[T](list[T]):\n    def get(self) -> T:\n        return self[0]"),
+    ]  # fmt: skip
+    graph = build_cell_graph(cells)
+    assert graph["use"].inputs == {"Base": "types", "Pair": "types"}
+    assert graph["use"].outputs == {"first", "Box"}
 
 
 def test_notebook_names_allow_plain_variables() -> None:

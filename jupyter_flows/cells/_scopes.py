@@ -3,49 +3,22 @@
 from __future__ import annotations
 
 import ast
-import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from jupyter_flows.cells._ipython_syntax import is_line_magic, timed_code
-from jupyter_flows.cells._mutations import (
-    augmented_template,
-    call_change,
-    del_change,
-    target_change,
+from jupyter_flows.cells._mutations import augmented_template, call_change, target_change
+from jupyter_flows.cells._resolver import (
+    ANNOTATION,
+    CLASS,
+    COMPREHENSION,
+    FUNCTION,
+    NameResolver,
+    Scope,
 )
-from jupyter_flows.cells.analysis import CellAnalysis, Mutation, StarImportError
+from jupyter_flows.cells.analysis import StarImportError
 
 __all__ = ["Walker"]
-
-# IPython puts these into builtins for every cell (InteractiveShell.init_builtins, BuiltinTrap);
-# the code IPython generates for magics calls get_ipython().
-_IPYTHON_BUILTINS = frozenset({"get_ipython", "display", "__IPYTHON__"})
-_BUILTINS = frozenset(dir(builtins)) | _IPYTHON_BUILTINS
-
-_FUNCTION, _CLASS, _COMPREHENSION = "function", "class", "comprehension"
-
-# A name a scope could not resolve: (only read when the code runs later, first change of it).
-_Ref = tuple[bool, Mutation | None]
-
-
-def _merge(refs: dict[str, _Ref], name: str, later: bool, mutation: Mutation | None) -> None:
-    old = refs.get(name)
-    refs[name] = (later, mutation) if old is None else (old[0] and later, old[1] or mutation)
-
-
-class _Scope:
-    """A function, class or comprehension scope on the walker's stack."""
-
-    __slots__ = ("bound", "global_decl", "kind", "later", "nonlocal_decl", "pending")
-
-    def __init__(self, kind: str, bound: Iterable[str] = (), later: bool = False) -> None:
-        self.kind = kind
-        self.bound: set[str] = set(bound)
-        self.later = later  # a function body runs when called, not where it is written
-        self.pending: dict[str, _Ref] = {}  # loads resolved when the scope ends
-        self.global_decl: set[str] = set()
-        self.nonlocal_decl: set[str] = set()
 
 
 def _arguments(args: ast.arguments) -> list[ast.arg]:
@@ -53,21 +26,13 @@ def _arguments(args: ast.arguments) -> list[ast.arg]:
     return [*args.posonlyargs, *args.args, *args.kwonlyargs, *extra]
 
 
-class Walker(ast.NodeVisitor):
+class Walker(NameResolver, ast.NodeVisitor):
     """Walks one cell in execution order; the top level is the notebook's global scope."""
 
     def __init__(self, source: str, lazy_annotations: bool = False) -> None:
+        super().__init__()
         self.source = source
         self.lazy_annotations = lazy_annotations  # `from __future__ import annotations`
-        self.stack: list[_Scope] = []
-        self.defined: set[str] = set()  # bound at the top level so far
-        self.ever_bound: set[str] = set()  # bound at the top level anywhere
-        self.defines: set[str] = set()
-        self.imports: set[str] = set()
-        self.reads: set[str] = set()
-        self.builtin_reads: set[str] = set()
-        self.mutations: dict[str, Mutation] = {}
-        self.later: dict[str, _Ref] = {}  # globals loaded by function bodies
         self.template = "{} = ..."  # how the statement being walked changes a target
 
     # ast.NodeVisitor looks its method up by name on every node; a notebook of a few hundred
@@ -93,98 +58,6 @@ class Walker(ast.NodeVisitor):
     def visit_Constant(self, node: ast.Constant) -> None:
         pass
 
-    def result(self) -> CellAnalysis:
-        for name, (_, mutation) in self.later.items():
-            if name not in self.ever_bound:
-                self._outside(name, mutation)
-        return CellAnalysis(
-            defines=frozenset(self.defines),
-            reads=frozenset(self.reads),
-            mutates=frozenset(self.mutations),
-            builtin_reads=frozenset(self.builtin_reads),
-            imports=frozenset(self.imports & self.defines),
-            mutations=tuple(self.mutations.values()),
-        )
-
-    # -- resolving names ---------------------------------------------------------------
-
-    def _outside(self, name: str, mutation: Mutation | None) -> None:
-        if name in _BUILTINS:
-            self.builtin_reads.add(name)
-            return
-        self.reads.add(name)
-        if mutation is not None:
-            self.mutations.setdefault(name, mutation)
-
-    def _global_ref(self, name: str, later: bool, mutation: Mutation | None) -> None:
-        if later:
-            _merge(self.later, name, True, mutation)
-        elif name not in self.defined:
-            self._outside(name, mutation)
-
-    def _in_function(self) -> bool:
-        return any(scope.kind is _FUNCTION and scope.later for scope in self.stack)
-
-    def _load(self, name: str, mutation: Mutation | None = None) -> None:
-        if not self.stack:
-            self._global_ref(name, False, mutation)
-            return
-        scope = self.stack[-1]
-        if name in scope.global_decl:
-            self._global_ref(name, self._in_function(), mutation)
-        elif scope.kind is not _CLASS:
-            _merge(scope.pending, name, False, mutation)
-        elif name not in scope.bound:  # a class body reads its own names, then globals
-            self._forward(len(self.stack) - 2, name, False, mutation)
-
-    def _forward(self, index: int, name: str, later: bool, mutation: Mutation | None) -> None:
-        """Hand an unresolved name outwards; nested scopes do not see class bodies."""
-        while index >= 0:
-            scope = self.stack[index]
-            if scope.kind is not _CLASS:
-                _merge(scope.pending, name, later, mutation)
-                return
-            index -= 1
-        self._global_ref(name, later, mutation)
-
-    def _bind(self, name: str, index: int | None = None, imported: bool = False) -> None:
-        if index is None:
-            index = len(self.stack) - 1
-        if index >= 0:
-            scope = self.stack[index]
-            if name in scope.global_decl:
-                self._bind(name, -1, imported)
-            elif name not in scope.nonlocal_decl:
-                scope.bound.add(name)
-            return
-        self.defined.add(name)
-        self.ever_bound.add(name)
-        self.defines.add(name)
-        if imported:
-            self.imports.add(name)
-        else:
-            self.imports.discard(name)
-
-    def _unbind(self, name: str) -> None:
-        if self.stack:
-            self._bind(name)  # `del x` makes x local to a function, like an assignment
-        elif name in self.defined:
-            self.defined.discard(name)
-            self.defines.discard(name)
-        else:
-            self._load(name, del_change(name))
-
-    def _changed(self, mutation: Mutation | None) -> None:
-        """``x.append(1)`` loads ``x``: a read and a change if ``x`` is the notebook's."""
-        if mutation is not None:
-            self._load(mutation.name, mutation)
-
-    def _pop_scope(self) -> None:
-        scope = self.stack.pop()
-        for name, (later, mutation) in scope.pending.items():
-            if name not in scope.bound and name not in scope.nonlocal_decl:
-                self._forward(len(self.stack) - 1, name, later or scope.later, mutation)
-
     # -- statements ----------------------------------------------------------------------
 
     def visit_body(self, body: Sequence[ast.AST]) -> None:
@@ -209,7 +82,7 @@ class Walker(ast.NodeVisitor):
         self.visit(target)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
-        in_function = bool(self.stack) and self.stack[-1].kind is _FUNCTION
+        in_function = bool(self.stack) and self.stack[-1].kind is FUNCTION
         if not (in_function or self.lazy_annotations):  # run at top level and in class bodies
             self.visit(node.annotation)
         if node.value is not None:
@@ -269,26 +142,25 @@ class Walker(ast.NodeVisitor):
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
         if node.type is not None:
             self.visit(node.type)
-        scope = self.stack[-1] if self.stack else None
-        if node.name is None or (scope is not None and scope.kind is _FUNCTION):
-            if node.name is not None:
-                self._bind(node.name)
+        name = node.name
+        if name is None:
             self.visit_body(node.body)
             return
-        # Python deletes the name when the handler ends: bound inside it, no output.
-        names = self.defined if scope is None else scope.bound
-        had = node.name in names
-        names.add(node.name)
+        names = self._handler_names(name)
+        had = names is not None and name in names
+        self._bind(name)
         self.visit_body(node.body)
-        if not had:
-            names.discard(node.name)
+        if names is not None:  # Python deletes the name when the handler ends (`except*` too)
+            self._handler_ended(name, names, had)
 
     # -- definitions ---------------------------------------------------------------------
 
-    def _visit_signature(self, args: ast.arguments, returns: ast.expr | None) -> None:
+    def _visit_defaults(self, args: ast.arguments) -> None:
         for default in [*args.defaults, *args.kw_defaults]:
             if default is not None:
                 self.visit(default)
+
+    def _visit_annotations(self, args: ast.arguments, returns: ast.expr | None) -> None:
         if self.lazy_annotations:
             return
         for arg in _arguments(args):
@@ -301,30 +173,65 @@ class Walker(ast.NodeVisitor):
         self, args: ast.arguments | None, body: Sequence[ast.AST], later: bool = True
     ) -> None:
         params = [a.arg for a in _arguments(args)] if args is not None else []
-        self.stack.append(_Scope(_FUNCTION, params, later=later))
+        self.stack.append(Scope(FUNCTION, params, later=later))
         self.visit_body(body)
+        self._pop_scope()
+
+    def _enter_type_params(self, node: ast.AST) -> bool:
+        """PEP 695 (Python 3.12+): ``def f[T]``, ``class A[T]`` and ``type X[T] = ...`` run in an
+        annotation scope that binds the type parameters; True when one was entered."""
+        params = getattr(node, "type_params", None)
+        if not params:
+            return False
+        self.stack.append(Scope(ANNOTATION, [param.name for param in params]))
+        for param in params:  # bounds, constraints and (3.13) defaults are evaluated lazily
+            for expr in (getattr(param, "bound", None), getattr(param, "default_value", None)):
+                if expr is not None:
+                    self._visit_lazy(expr)
+        return True
+
+    def _visit_lazy(self, expr: ast.expr) -> None:
+        """An expression Python evaluates only when asked for it, like a function body."""
+        self.stack.append(Scope(ANNOTATION, later=True))
+        self.visit(expr)
         self._pop_scope()
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         for decorator in node.decorator_list:
             self.visit(decorator)
-        self._visit_signature(node.args, node.returns)
+        self._visit_defaults(node.args)  # outside the type parameters' scope
+        generic = self._enter_type_params(node)
+        self._visit_annotations(node.args, node.returns)
         self._visit_function_body(node.args, node.body)
+        if generic:
+            self._pop_scope()
         self._bind(node.name)
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
-        self._visit_signature(node.args, None)
+        self._visit_defaults(node.args)
         self._visit_function_body(node.args, [node.body])
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        for expr in [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]:
+        for decorator in node.decorator_list:
+            self.visit(decorator)
+        generic = self._enter_type_params(node)  # the bases and the body see the parameters
+        for expr in [*node.bases, *(k.value for k in node.keywords)]:
             self.visit(expr)
-        self.stack.append(_Scope(_CLASS))
+        self.stack.append(Scope(CLASS))
         self.visit_body(node.body)
         self.stack.pop()
+        if generic:
+            self._pop_scope()
         self._bind(node.name)
+
+    def visit_TypeAlias(self, node: Any) -> None:  # ast.TypeAlias, Python 3.12+
+        generic = self._enter_type_params(node)
+        self._visit_lazy(node.value)
+        if generic:
+            self._pop_scope()
+        self._bind(node.name.id)
 
     # -- expressions ---------------------------------------------------------------------
 
@@ -346,7 +253,7 @@ class Walker(ast.NodeVisitor):
     def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
         self.visit(node.value)
         index = len(self.stack) - 1
-        while index >= 0 and self.stack[index].kind is _COMPREHENSION:
+        while index >= 0 and self.stack[index].kind is COMPREHENSION:
             index -= 1  # PEP 572: the target belongs to the scope around the comprehension
         self._bind(node.target.id, index)
 
@@ -354,7 +261,7 @@ class Walker(ast.NodeVisitor):
         self, generators: list[ast.comprehension], results: list[ast.expr]
     ) -> None:
         self.visit(generators[0].iter)  # evaluated in the enclosing scope
-        self.stack.append(_Scope(_COMPREHENSION))
+        self.stack.append(Scope(COMPREHENSION))
         for i, generator in enumerate(generators):
             if i:
                 self.visit(generator.iter)

@@ -12,9 +12,13 @@ Python creates (function, lambda, class body, comprehension):
   walrus in it binds in the enclosing scope (PEP 572). Generator expressions are treated as run
   where they are written.
 - ``except E as e`` binds ``e`` inside the handler only: Python deletes it when the handler
-  ends, so it is not an output of the cell.
+  ends, rebound in the handler or not, so it is not an output of the cell (unless the cell
+  bound it before the ``try``), and a later load of ``e`` is an outside read.
 - ``del x`` of a name the cell bound removes it from the outputs; ``del x`` of an outside name
   is a read and a change of that name (the notebook loses it), so the graph can warn about it.
+  ``global x; del x`` in a function is the same, once the function is called.
+- PEP 695 type parameters live in their own scope; bounds and ``type`` alias values are
+  evaluated lazily, like a function body. ``__class__`` in a method is the class's own cell.
 - Builtins (and the names IPython adds to them) are not reads. A builtin name loaded before the
   cell binds it goes to ``builtin_reads`` instead, so that an earlier cell that rebinds it
   (``input = load()``) still feeds the cell.
