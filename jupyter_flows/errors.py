@@ -13,6 +13,7 @@
     ├── ResultError               a checkpointed result cannot be written or read
     ├── RunRefused                an agent will not launch a run as configured (run Failed)
     ├── ServerConfigError         the backend server's settings are unsafe or invalid
+    │   └── DatabaseVersionError  the database was upgraded by a newer jupyter-flows
     ├── BackendUnavailable        the backend cannot be reached (names the URL)
     └── BackendError              the backend refused a request (``status``, ``detail``)
         └── ConflictError         409: a state transition, version or lease was refused
@@ -82,6 +83,11 @@ class ResultError(JupyterFlowsError):
 
 class ServerConfigError(JupyterFlowsError):
     """The backend server cannot start with these settings (e.g. a public bind, no key)."""
+
+
+class DatabaseVersionError(ServerConfigError):
+    """The database's schema is at a revision this code does not know (a newer version
+    migrated it); the server refuses to start rather than risk the data."""
 
 
 class BackendUnavailable(JupyterFlowsError):

@@ -137,3 +137,21 @@ def dask_cli_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         for name in ("worker", "scheduler"):
             if name in procs:
                 _stop(procs[name])
+
+
+POSTGRES_URL = os.environ.get("JUPYTER_FLOWS_TEST_POSTGRES_URL", "")
+
+
+@pytest.fixture
+def pg_url() -> str:
+    """The test PostgreSQL (scripts/postgres.sh starts one), emptied: no tables, no revision."""
+    if not POSTGRES_URL:
+        pytest.skip("set JUPYTER_FLOWS_TEST_POSTGRES_URL to run the PostgreSQL tests")
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(POSTGRES_URL)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return POSTGRES_URL

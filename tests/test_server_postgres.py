@@ -14,11 +14,9 @@ from collections import Counter
 from contextlib import ExitStack
 
 import pytest
-from sqlalchemy import create_engine
 from wire import spec_json
 
 from jupyter_flows.client import Client
-from jupyter_flows.server.models import Base
 from jupyter_flows.server.settings import Settings
 from jupyter_flows.server.testing import (
     RecordingTransport,
@@ -30,14 +28,6 @@ from jupyter_flows.server.testing import (
 URL = os.environ.get("JUPYTER_FLOWS_TEST_POSTGRES_URL", "")
 pytestmark = pytest.mark.skipif(not URL, reason="set JUPYTER_FLOWS_TEST_POSTGRES_URL to run "
                                                 "the PostgreSQL tests")
-
-
-@pytest.fixture
-def pg_url():
-    engine = create_engine(URL)
-    Base.metadata.drop_all(engine)
-    engine.dispose()
-    return URL
 
 
 @pytest.mark.anyio

@@ -36,7 +36,7 @@ SHUTDOWN_GRACE = 2
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     db = Database(settings)
-    db.create_schema()
+    db.upgrade_schema()
     backend = Backend(settings=settings, db=db, notifier=ClaimNotifier())
 
     @asynccontextmanager

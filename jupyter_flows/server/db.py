@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from jupyter_flows.server.settings import Settings
@@ -65,17 +65,12 @@ class Database:
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(writer, expire_on_commit=False)
 
-    def create_schema(self) -> None:
-        from jupyter_flows.server.models import Base
+    def upgrade_schema(self) -> str:
+        """Create or upgrade the schema by migrations; returns the revision it was at."""
+        from jupyter_flows.server.migrations import upgrade
 
-        def create() -> None:
-            try:
-                Base.metadata.create_all(self.engine)
-            except (IntegrityError, ProgrammingError):
-                # another server process created the same tables at the same moment
-                Base.metadata.create_all(self.engine)
-
-        self._retry(create)
+        writer = self.engine.execution_options(sqlite_immediate=True)
+        return self._retry(lambda: upgrade(writer, self.url))
 
     def dispose(self) -> None:
         self.engine.dispose()

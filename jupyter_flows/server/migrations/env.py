@@ -1,0 +1,14 @@
+"""Alembic's environment: migrations run on the connection :func:`upgrade` hands in."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from jupyter_flows.server.models import Base
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=Base.metadata,
+                  render_as_batch=connection.dialect.name == "sqlite",
+                  compare_type=True)
+with context.begin_transaction():
+    context.run_migrations()
