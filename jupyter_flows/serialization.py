@@ -20,6 +20,10 @@ in Storage. For ``inc.map(flatten(n))`` after ``n = Parameter("n", default=[[1],
       "reference_tasks": ["inc-1"]
     }
 
+A flow with a schedule also has ``"schedule": flow.schedule.model_dump(mode="json")``; the key
+is left out without one, so those specs (and their hashes) are what they were before
+schedules existed.
+
 Tasks come in topological order and edges in the order of their downstream task, so one
 flow built twice gives the same spec and the same :func:`spec_hash`. A parameter default
 that is not JSON is given as ``"default": null, "default_repr": repr(default)``. Constant
@@ -46,7 +50,7 @@ def flow_spec(flow: Flow) -> dict[str, Any]:
     order = flow.sorted_tasks()
     edges = [edge for t in order for edge in flow.edges_to(t)]
     mapped = {e.downstream for e in edges if e.mapped}
-    return {
+    spec: dict[str, Any] = {
         "name": flow.name,
         "tasks": [_task_spec(t, t in mapped) for t in order],
         "edges": [
@@ -57,6 +61,10 @@ def flow_spec(flow: Flow) -> dict[str, Any]:
         "parameters": [p.name for p in order if isinstance(p, Parameter)],
         "reference_tasks": [t.slug for t in flow.reference_tasks()],
     }
+    if flow.schedule is not None:
+        # only when set, so flows without one keep the spec hash they were registered with
+        spec["schedule"] = flow.schedule.model_dump(mode="json")
+    return spec
 
 
 def spec_hash(spec: dict[str, Any]) -> str:
