@@ -28,6 +28,7 @@ from jupyter_flows.run_configs.fields import Labels
 from jupyter_flows.schedules import _words
 from jupyter_flows.schedules._model import ScheduleModel
 from jupyter_flows.schedules._time import (
+    DAY,
     DEFAULT_START,
     ZonedDateTime,
     as_aware,
@@ -36,7 +37,6 @@ from jupyter_flows.schedules._time import (
     localize,
     now_utc,
     rule_error,
-    shift,
     skipped_before,
     wall,
     zone,
@@ -197,17 +197,26 @@ class IntervalClock(_RangeClock):
 
     def _candidates(self, after: datetime) -> Iterator[datetime]:
         start = self.start_date or DEFAULT_START
+        tz = start.tzinfo
+        assert tz is not None
         step = self.interval
+        on_wall_clock = step >= DAY
+        begin = start.replace(tzinfo=None) if on_wall_clock else start.astimezone(timezone.utc)
         if instant(after) < instant(start):
             n = 0
-        elif step >= timedelta(days=1):
-            # wall-clock steps: start a step early, _bounded drops what is not after `after`
-            n = max(0, (wall(after, start.tzinfo) - start.replace(tzinfo=None)) // step - 1)  # type: ignore[arg-type]
+        elif on_wall_clock:
+            # start a step early; _times drops what is not after `after`
+            n = max(0, (wall(after, tz) - begin) // step - 1)
         else:
             n = (instant(after) - instant(start)) // step + 1
         try:
             while True:
-                yield start if n == 0 else shift(start, n * step)
+                if n == 0:
+                    yield start
+                elif on_wall_clock:
+                    yield localize(begin + n * step, tz)
+                else:
+                    yield (begin + n * step).astimezone(tz)
                 n += 1
         except OverflowError:  # past the year 9999
             return
@@ -363,6 +372,16 @@ class RRuleClock(_RangeClock):
             data["start_date"] = dtstart
         return data
 
+    @field_validator("rrule", mode="before")
+    @classmethod
+    def _no_rruleset(cls, value: Any) -> Any:
+        from dateutil.rrule import rruleset
+
+        if isinstance(value, rruleset):
+            raise rule_error("rrule", "a dateutil rruleset cannot be stored; give its RFC 5545 "
+                             "text (RRULE, RDATE and EXDATE lines) instead")
+        return value
+
     @field_validator("rrule")
     @classmethod
     def _valid_rule(cls, value: str) -> str:
@@ -396,11 +415,8 @@ def _given(**fields: Any) -> dict[str, Any]:
 
 def _rule_text(value: Any) -> tuple[Any, datetime | None]:
     """``(text without DTSTART, DTSTART)`` of an rrule object or text; other values as given."""
-    from dateutil.rrule import rrule, rruleset
+    from dateutil.rrule import rrule
 
-    if isinstance(value, rruleset):
-        raise rule_error("rrule", "a dateutil rruleset cannot be stored; give its RFC 5545 "
-                         "text (RRULE, RDATE and EXDATE lines) instead")
     if isinstance(value, rrule):
         start: datetime = value._dtstart  # type: ignore[attr-defined]  # no public accessor
         lines = [line for line in str(value).splitlines() if not line.startswith("DTSTART")]
