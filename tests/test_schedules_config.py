@@ -296,7 +296,7 @@ def test_shortcuts_build_one_clock_schedules() -> None:
         [CronClock("0 6 * * *", start_date=start, day_or=False)])
     assert RRuleSchedule("RRULE:FREQ=DAILY", start) == Schedule(
         [RRuleClock("RRULE:FREQ=DAILY", start_date=start)])
-    with pytest.raises(ScheduleError, match="IntervalClock.interval: Field required"):
+    with pytest.raises(ScheduleError, match=r"IntervalClock\.interval: Field required"):
         IntervalSchedule(start)
 
 
