@@ -138,7 +138,10 @@ class _RangeClock(Clock):
 
     @property
     def tz(self) -> tzinfo:
-        return self.start_date.tzinfo if self.start_date is not None else timezone.utc  # type: ignore[return-value]
+        """The clock's time zone: ``start_date`` 's, else UTC."""
+        if self.start_date is not None and self.start_date.tzinfo is not None:
+            return self.start_date.tzinfo
+        return timezone.utc
 
     def _times(self, after: datetime) -> Iterator[datetime]:
         """The candidates (rising, maybe repeating a moment) after ``after``, in range."""
@@ -197,8 +200,7 @@ class IntervalClock(_RangeClock):
 
     def _candidates(self, after: datetime) -> Iterator[datetime]:
         start = self.start_date or DEFAULT_START
-        tz = start.tzinfo
-        assert tz is not None
+        tz = self.tz
         step = self.interval
         on_wall_clock = step >= DAY
         begin = start.replace(tzinfo=None) if on_wall_clock else start.astimezone(timezone.utc)
