@@ -43,6 +43,7 @@ _EXPORTS: dict[str, str] = {
 }
 _MODULES = {
     "cache_validators": "jupyter_flows.engine.cache_validators",
+    "schedules": "jupyter_flows.schedules",
     "states": "jupyter_flows.engine.states",
     "triggers": "jupyter_flows.core.triggers",
 }
@@ -73,6 +74,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from jupyter_flows import schedules
     from jupyter_flows.core import triggers
     from jupyter_flows.core.control_flow import case, merge
     from jupyter_flows.core.edges import flatten, unmapped

@@ -9,6 +9,7 @@
     ├── ParameterError            a required parameter is missing or an unknown one was given
     ├── ExecutorError             an executor cannot be built or started
     ├── RunConfigError            a run config is malformed or has an invalid field
+    ├── ScheduleError             a schedule, clock, filter or adjustment is malformed
     ├── StorageError              a flow cannot be stored, found or loaded back
     ├── ResultError               a checkpointed result cannot be written or read
     ├── RunRefused                an agent will not launch a run as configured (run Failed)
@@ -69,6 +70,13 @@ class RunConfigError(JupyterFlowsError, ValueError):
     """A run config is malformed or breaks a rule; one ``Model.field: rule`` line per problem.
 
     Also a ``ValueError``, so pydantic models that validate a run config field report it.
+    """
+
+
+class ScheduleError(JupyterFlowsError, ValueError):
+    """A schedule (or one of its clocks, filters, adjustments) is malformed; one
+    ``Model.field: rule`` line per problem, e.g. ``CronClock.cron: not a valid cron
+    expression: '61 * * * *'``. Also a ``ValueError``, as Prefect raised for bad schedules.
     """
 
 

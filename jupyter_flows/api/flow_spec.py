@@ -20,6 +20,10 @@ in Storage. For ``inc.map(flatten(n))`` after ``n = Parameter("n", default=[[1],
       "reference_tasks": ["inc-1"]
     }
 
+A flow with a schedule also has ``"schedule"`` (the :class:`~jupyter_flows.schedules.Schedule`
+as JSON); the key is left out without one, so those specs (and their hashes) are what they
+were before schedules existed.
+
 Tasks come in topological order and edges in the order of their downstream task, so one
 flow built twice gives the same spec and the same :func:`spec_hash`. A parameter default
 that is not JSON is given as ``"default": null, "default_repr": repr(default)``. Constant
@@ -36,6 +40,8 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from jupyter_flows.schedules import Schedule
 
 if TYPE_CHECKING:
     from jupyter_flows.core.flow import Flow
@@ -92,6 +98,7 @@ class FlowSpec(_Spec):
     reference_tasks: list[str] = Field(default_factory=list)
     code_location: str | None = Field(None, description="where the registered code is stored; "
                                                         "a new location makes a new version")
+    schedule: Schedule | None = Field(None, description="when the backend creates its runs")
 
     def as_json(self) -> dict[str, Any]:
         """The spec as sent (fields never set are left out, so hashes stay stable)."""
@@ -105,6 +112,9 @@ def flow_spec(flow: Flow) -> FlowSpec:
     order = flow.sorted_tasks()
     edges = [edge for t in order for edge in flow.edges_to(t)]
     mapped = {e.downstream for e in edges if e.mapped}
+    # every field of the schedule set, so the hash does not depend on how it was written
+    schedule = ({"schedule": Schedule.model_validate(flow.schedule.model_dump(mode="json"))}
+                if flow.schedule is not None else {})
     return FlowSpec(
         name=flow.name,
         tasks=[_task_spec(t, t in mapped) for t in order],
@@ -112,6 +122,7 @@ def flow_spec(flow: Flow) -> FlowSpec:
                         mapped=e.mapped, flattened=e.flattened) for e in edges],
         parameters=[p.name for p in order if isinstance(p, Parameter)],
         reference_tasks=[t.slug for t in flow.reference_tasks()],
+        **schedule,
     )
 
 

@@ -13,7 +13,7 @@ take a flow; ``run`` and ``visualize`` here only hand the flow to them.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from jupyter_flows.core import building
@@ -25,6 +25,7 @@ from jupyter_flows.errors import BindError, CycleError, DuplicateSlugError
 
 if TYPE_CHECKING:
     from jupyter_flows.engine.states import State
+    from jupyter_flows.schedules import Schedule
 
 
 class Flow:
@@ -41,6 +42,7 @@ class Flow:
         storage: Any = None,
         run_config: Any = None,
         executor: Any = None,
+        schedule: Schedule | Mapping[str, Any] | str | None = None,
         state_handlers: Iterable[Any] = (),
     ) -> None:
         if not name or not isinstance(name, str):
@@ -50,6 +52,7 @@ class Flow:
         self.storage = storage
         self.run_config = run_config
         self.executor = executor
+        self.schedule = schedule  # the setter also reads a JSON config
         self.state_handlers = list(state_handlers)
         self._tasks: dict[Task, None] = {}  # an ordered set
         self._by_slug: dict[str, Task] = {}
@@ -73,6 +76,22 @@ class Flow:
     def __exit__(self, *exc: object) -> None:
         building.exit_flow(self._token)
         del self._token  # a context token cannot be pickled, and flows travel to workers
+
+    @property
+    def schedule(self) -> Schedule | None:
+        """When the flow runs (``jupyter_flows.schedules``); a Schedule, its JSON config or
+        None. ``run()`` ignores it unless ``run_on_schedule=True``; registration stores it."""
+        # flows pickled before schedules existed have no _schedule
+        return getattr(self, "_schedule", None)
+
+    @schedule.setter
+    def schedule(self, value: Schedule | Mapping[str, Any] | str | None) -> None:
+        if value is None:
+            self._schedule = None
+            return
+        from jupyter_flows.schedules import schedule_from_config
+
+        self._schedule = schedule_from_config(value)
 
     # ------------------------------------------------------------------ editing
     @property
@@ -264,10 +283,21 @@ class Flow:
 
     # ---------------------------------------------------------- other pieces
     def run(self, parameters: dict[str, Any] | None = None, *, executor: Any = None,
-            **options: Any) -> State:
-        """Run the flow in this process with ``executor``; see ``engine.run_flow``."""
+            run_on_schedule: bool = False, **options: Any) -> State:
+        """Run the flow in this process with ``executor``; see ``engine.run_flow``.
+
+        A scheduled flow runs once, now, unless ``run_on_schedule=True``: then it runs at
+        each time of its schedule until interrupted (see ``engine.on_schedule``).
+        """
         from jupyter_flows.engine.flow_runner import run_flow
 
+        if run_on_schedule or self.schedule is not None:
+            from jupyter_flows.engine import on_schedule
+
+            if run_on_schedule:
+                return on_schedule.run_on_schedule(self, parameters, executor=executor,
+                                                   **options)
+            on_schedule.note_schedule_ignored(self)
         return run_flow(self, parameters=parameters, executor=executor, **options)
 
     def register(self, project: str = "default", **options: Any) -> Any:
