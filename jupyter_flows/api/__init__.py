@@ -9,6 +9,14 @@ from __future__ import annotations
 
 from jupyter_flows.api.agents import Agent, AgentCreate, Claim, Health, HeartbeatAck, Lease
 from jupyter_flows.api.base import STATE_NAMES, Page, WireIn, WireOut
+from jupyter_flows.api.events import (
+    ChangeEvent,
+    FlowRunStateEvent,
+    LogEvent,
+    RunEvent,
+    RunEventPage,
+    TaskRunStateEvent,
+)
 from jupyter_flows.api.flow_runs import (
     AgentMatch,
     FlowRun,
@@ -33,10 +41,11 @@ from jupyter_flows.api.logs import LogPage, LogRecord, LogWrite
 from jupyter_flows.api.task_runs import TaskRun, TaskRunStatesWrite, TaskRunWrite, WriteCount
 
 __all__ = [
-    "STATE_NAMES", "Agent", "AgentCreate", "AgentId", "AgentMatch", "Claim", "EdgeSpec", "Flow",
-    "FlowCreate", "FlowId", "FlowRegistration", "FlowRun", "FlowRunCreate", "FlowRunId",
-    "FlowSpec", "Health", "HeartbeatAck", "InfrastructureFailure", "Lease", "LeaseId",
-    "LogPage", "LogRecord", "LogWrite", "Page", "ParameterSpec", "RunHeartbeat", "StateRecord",
-    "StateWrite", "TaskRun", "TaskRunStatesWrite", "TaskRunWrite", "TaskSpec", "WireIn",
-    "WireOut", "WriteCount", "flow_from_spec", "flow_spec", "spec_hash",
+    "STATE_NAMES", "Agent", "AgentCreate", "AgentId", "AgentMatch", "ChangeEvent", "Claim",
+    "EdgeSpec", "Flow", "FlowCreate", "FlowId", "FlowRegistration", "FlowRun", "FlowRunCreate",
+    "FlowRunId", "FlowRunStateEvent", "FlowSpec", "Health", "HeartbeatAck",
+    "InfrastructureFailure", "Lease", "LeaseId", "LogEvent", "LogPage", "LogRecord", "LogWrite",
+    "Page", "ParameterSpec", "RunEvent", "RunEventPage", "RunHeartbeat", "StateRecord",
+    "StateWrite", "TaskRun", "TaskRunStateEvent", "TaskRunStatesWrite", "TaskRunWrite",
+    "TaskSpec", "WireIn", "WireOut", "WriteCount", "flow_from_spec", "flow_spec", "spec_hash",
 ]

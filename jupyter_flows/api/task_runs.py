@@ -31,7 +31,9 @@ class TaskRun(WireOut):
     map_index: int | None
     state: str
     message: str | None
-    timestamp: datetime
+    timestamp: datetime = Field(description="when it entered this state")
+    started: datetime | None = Field(None, description="when it first ran; a finished task "
+                                                       "run took timestamp - started")
 
 
 class WriteCount(WireOut):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -27,6 +27,8 @@ from jupyter_flows.api import (
     LogPage,
     LogWrite,
     Page,
+    RunEvent,
+    RunEventPage,
     RunHeartbeat,
     StateRecord,
     StateWrite,
@@ -35,6 +37,7 @@ from jupyter_flows.api import (
     TaskRunWrite,
     WriteCount,
 )
+from jupyter_flows.client.stream import FeedEvent, follow_changes, follow_run
 from jupyter_flows.client.transport import Transport
 
 if TYPE_CHECKING:
@@ -209,6 +212,22 @@ class Client:
         data = self._post(f"/api/flow_runs/{flow_run_id}/logs",
                           [_body(item) for item in items], idempotent=False)
         return WriteCount.model_validate(data).count
+
+    def run_events(self, flow_run_id: str, after: int = 0, limit: int = 500) -> RunEventPage:
+        """One page of a run's events after ``after`` (its states, task-run states, logs)."""
+        return RunEventPage.model_validate(self._get(
+            f"/api/flow_runs/{flow_run_id}/events", {"after": after, "limit": limit}))
+
+    def follow_run(self, flow_run_id: str, after: int = 0, *, give_up_after: float = 300.0
+                   ) -> Iterator[RunEvent]:
+        """A run's events as they happen, until it has finished (a live stream; reconnects
+        and resumes when the backend restarts; see :mod:`jupyter_flows.client.stream`)."""
+        return follow_run(self._t, flow_run_id, after, give_up_after=give_up_after)
+
+    def follow_changes(self, last_event_id: str | None = None, *,
+                       give_up_after: float = 300.0) -> Iterator[FeedEvent]:
+        """Changes to flows, runs and agents as they happen (until the caller stops)."""
+        return follow_changes(self._t, last_event_id, give_up_after=give_up_after)
 
     def read_logs(self, flow_run_id: str, after: int = 0, limit: int = 500) -> LogPage:
         """Logs with id > ``after``; pass the page's ``next_after`` to read on."""

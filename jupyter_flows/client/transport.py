@@ -64,7 +64,7 @@ class Transport:
                 if response.status_code == 503 and idempotent and not last:
                     pass  # the database was busy for too long; try again
                 elif response.status_code >= 400:
-                    raise _error(response)
+                    raise response_error(response)
                 else:
                     return response
             time.sleep(delay)
@@ -76,7 +76,8 @@ def _describe(exc: httpx.HTTPError) -> str:
     return f"{type(exc).__name__}: {text}" if text != type(exc).__name__ else text
 
 
-def _error(response: httpx.Response) -> BackendError:
+def response_error(response: httpx.Response) -> BackendError:
+    """The error of the tree that an error answer means (409: ConflictError)."""
     try:
         detail: Any = response.json().get("detail", response.text)
     except (ValueError, AttributeError):

@@ -20,11 +20,21 @@ from fastapi.responses import JSONResponse
 from jupyter_flows import __version__
 from jupyter_flows.errors import ServerConfigError
 from jupyter_flows.server.auth import require_api_key
-from jupyter_flows.server.claims import ClaimNotifier
 from jupyter_flows.server.db import Database, DatabaseBusy
 from jupyter_flows.server.deps import Backend
+from jupyter_flows.server.events import EventBus
 from jupyter_flows.server.liveness import sweep_forever
-from jupyter_flows.server.routers import agents, flow_runs, flows, health, logs, states, task_runs
+from jupyter_flows.server.pg_listen import Listener
+from jupyter_flows.server.routers import (
+    agents,
+    events,
+    flow_runs,
+    flows,
+    health,
+    logs,
+    states,
+    task_runs,
+)
 from jupyter_flows.server.settings import Settings
 
 _log = logging.getLogger("jupyter_flows.server")
@@ -35,22 +45,27 @@ SHUTDOWN_GRACE = 2
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
-    db = Database(settings)
+    bus = EventBus()
+    db = Database(settings, on_commit=bus.committed)
     db.upgrade_schema()
-    backend = Backend(settings=settings, db=db, notifier=ClaimNotifier())
+    backend = Backend(settings=settings, db=db, events=bus)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        backend.notifier.bind(asyncio.get_running_loop())
+        bus.bind(asyncio.get_running_loop())
+        # other server processes on the same PostgreSQL wake this one's waiters too
+        listener = Listener(db.url, bus.committed).start() if db.kind == "postgresql" else None
         sweeper = asyncio.create_task(sweep_forever(db, settings.lease_timeout,
-                                                    settings.sweep_interval,
-                                                    backend.notifier.notify))
+                                                    settings.sweep_interval))
         try:
             yield
         finally:
+            bus.close()
             sweeper.cancel()
             with suppress(asyncio.CancelledError):
                 await sweeper
+            if listener is not None:
+                await asyncio.to_thread(listener.stop)
             db.dispose()
 
     app = FastAPI(title="jupyter-flows backend", version=__version__, lifespan=lifespan,
@@ -64,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "1"})
 
     api = APIRouter(prefix="/api", dependencies=[Depends(require_api_key)])
-    for module in (flows, flow_runs, states, task_runs, logs, agents):
+    for module in (flows, flow_runs, states, task_runs, logs, agents, events):
         api.include_router(module.router)
     app.include_router(health.router, prefix="/api")
     app.include_router(api)
@@ -96,13 +111,13 @@ def serve(settings: Settings | None = None) -> None:
     settings = settings or Settings.from_env()
     check_bind(settings)
     app = create_app(settings)
-    notifier: ClaimNotifier = app.state.backend.notifier
+    bus: EventBus = app.state.backend.events
 
     class Server(uvicorn.Server):
-        # Waiting claims would hold a graceful shutdown for up to claim_max_wait: on
-        # SIGINT/SIGTERM they are woken to answer 204 at once.
+        # Waiting claims and event streams would hold a graceful shutdown for up to
+        # claim_max_wait: on SIGINT/SIGTERM they are woken to end at once.
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-            notifier.close()
+            bus.close()
             super().handle_exit(sig, frame)
 
     config = uvicorn.Config(app, host=settings.host, port=settings.port,

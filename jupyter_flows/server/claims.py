@@ -7,75 +7,25 @@ whose row count says whether this agent won; on PostgreSQL the candidate row is 
 Each attempt first looks for a due run in a read-only transaction, and only takes the
 write lock when there is one to claim (or the agent's heartbeat needs refreshing).
 
-A waiting claim sleeps on a :class:`ClaimNotifier`, woken at once when this process
-creates or reschedules a run, and re-checks the database every ``claim_poll_interval``
-for runs created elsewhere (another server process, a future ``scheduled_start``).
+A waiting claim sleeps on the event bus's claims wake-up, woken at once when a run becomes
+due (created or rescheduled through this process, or through another one on PostgreSQL by
+NOTIFY), and re-checks the database every ``claim_poll_interval`` for the rest (a future
+``scheduled_start``, another process on SQLite).
 """
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, and_, exists, select, true, update
 from sqlalchemy.orm import Session
 
-from jupyter_flows.server.models import (
-    AgentModel,
-    FlowRunLabelModel,
-    FlowRunModel,
-    FlowRunStateModel,
-)
-from jupyter_flows.server.orchestration import CLAIMABLE
+from jupyter_flows.server.models import AgentModel, FlowRunLabelModel, FlowRunModel
+from jupyter_flows.server.orchestration import CLAIMABLE, record_state
 
 # Candidates fetched per attempt on SQLite; a lost race moves on to the next one.
 _BATCH = 8
-
-
-class ClaimNotifier:
-    """Wakes waiting claims; ``notify`` may be called from any thread."""
-
-    def __init__(self) -> None:
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._event: asyncio.Event | None = None
-        self._lock = threading.Lock()
-        self.closed = False
-
-    def close(self) -> None:
-        """The server is stopping: wake every waiting claim for good (they answer 204)."""
-        self.closed = True
-        self.notify()
-
-    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
-        with self._lock:
-            self._loop = loop
-            self._event = asyncio.Event()
-
-    def waiter(self) -> asyncio.Event:
-        """The event the next ``notify`` sets; take it *before* looking for work."""
-        with self._lock:
-            if self._event is None:
-                self._loop = asyncio.get_running_loop()
-                self._event = asyncio.Event()
-            return self._event
-
-    def notify(self) -> None:
-        with self._lock:
-            loop, event = self._loop, self._event
-            if loop is None or event is None:
-                return
-            if not self.closed:
-                self._event = asyncio.Event()
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            event.set()
-        elif not loop.is_closed():
-            loop.call_soon_threadsafe(event.set)
 
 
 def _due_runs(agent_labels: list[str], now: datetime) -> Select[str]:
@@ -121,7 +71,6 @@ def claim_one(session: Session, agent: AgentModel, now: datetime, lease_timeout:
             continue
         run = session.get(FlowRunModel, run_id, populate_existing=True)
         assert run is not None
-        session.add(FlowRunStateModel(flow_run_id=run.id, state="Submitted", message=message,
-                                      timestamp=now, version=run.version))
+        record_state(session, run, now)
         return run
     return None

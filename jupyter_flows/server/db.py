@@ -22,6 +22,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from jupyter_flows.server.events import Changes
+from jupyter_flows.server.pg_listen import notify_changes
 from jupyter_flows.server.settings import Settings
 
 T = TypeVar("T")
@@ -46,9 +48,15 @@ def _is_transient(exc: DBAPIError) -> bool:
 
 
 class Database:
-    """An engine plus the two kinds of session the server uses: read and write."""
+    """An engine plus the two kinds of session the server uses: read and write.
 
-    def __init__(self, settings: Settings) -> None:
+    ``on_commit`` is told what each committed write changed (see :mod:`.events`); on
+    PostgreSQL the changes are also sent as ``NOTIFY`` in the same transaction.
+    """
+
+    def __init__(self, settings: Settings,
+                 on_commit: Callable[[Changes], None] | None = None) -> None:
+        self.on_commit = on_commit
         self.url = settings.resolved_database_url()
         self.kind = settings.database_kind
         if self.kind not in {"sqlite", "postgresql"}:
@@ -79,8 +87,14 @@ class Database:
     def session(self, write: bool = False) -> Iterator[Session]:
         """One transaction, committed on success; no retries (see :meth:`run`)."""
         factory = self._write if write else self._read
-        with factory() as session, session.begin():
-            yield session
+        with factory() as session:
+            with session.begin():
+                yield session
+                changes: Changes | None = session.info.get("changes")
+                if changes and self.kind == "postgresql":
+                    notify_changes(session, changes)
+            if changes and self.on_commit is not None:
+                self.on_commit(changes)
 
     def run(self, work: Callable[[Session], T], write: bool = True) -> T:
         """Run ``work(session)`` in one transaction, retrying it while the database is busy.

@@ -1,4 +1,4 @@
-"""What the routers share: the backend's settings, database and claim notifier."""
+"""What the routers share: the backend's settings, database and event bus."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from jupyter_flows.server.claims import ClaimNotifier
 from jupyter_flows.server.db import Database
+from jupyter_flows.server.events import EventBus
 from jupyter_flows.server.settings import Settings
 
 
@@ -16,7 +16,7 @@ from jupyter_flows.server.settings import Settings
 class Backend:
     settings: Settings
     db: Database
-    notifier: ClaimNotifier
+    events: EventBus
 
 
 def get_backend(request: Request) -> Backend:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import Select, select
@@ -56,8 +55,7 @@ def sweep(db: Database, lease_timeout: float) -> tuple[list[FlowRunId], list[Flo
     return db.run(work)
 
 
-async def sweep_forever(db: Database, lease_timeout: float, interval: float,
-                        on_rescheduled: Callable[[], None]) -> None:
+async def sweep_forever(db: Database, lease_timeout: float, interval: float) -> None:
     """Sweep every ``interval`` seconds until cancelled; errors are logged, never fatal."""
     while True:
         await asyncio.sleep(interval)
@@ -71,5 +69,3 @@ async def sweep_forever(db: Database, lease_timeout: float, interval: float,
         if crashed:
             _log.warning("marked %d flow run(s) Crashed (lease expired): %s; rescheduled %d",
                          len(crashed), ", ".join(crashed), len(rescheduled))
-        if rescheduled:
-            on_rescheduled()

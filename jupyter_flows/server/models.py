@@ -3,6 +3,11 @@
 Ids of flows, flow runs and agents are random hex strings (they are safe to show and to
 generate anywhere); rows that only make sense under a run (states, task runs, logs) use
 integer keys, which also serve as the log cursor.
+
+What happens to a run is numbered: every flow-run state, task-run state and log row carries
+``seq``, the run's own gapless sequence (``flow_runs.event_seq`` counts it up inside the
+transaction that writes the row, under the run's row lock), so the run's events stream is
+those rows in ``seq`` order and a client resumes it with the last ``seq`` it saw.
 """
 
 from __future__ import annotations
@@ -111,6 +116,8 @@ class FlowRunModel(Base):
     last_heartbeat: Mapped[datetime | None]
     exit_code: Mapped[int | None]
     infrastructure_message: Mapped[str | None] = mapped_column(Text)
+    event_seq: Mapped[int] = mapped_column(default=0, server_default="0",
+                                           doc="the seq of the run's latest event")
     created: Mapped[datetime] = mapped_column(default=utcnow)
     updated: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -129,10 +136,12 @@ class FlowRunStateModel(Base):
     """The history of a run's states, one row per change."""
 
     __tablename__ = "flow_run_states"
+    __table_args__ = (Index("ix_flow_run_states_seq", "flow_run_id", "seq"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     flow_run_id: Mapped[FlowRunId] = mapped_column(ForeignKey("flow_runs.id", ondelete="CASCADE"),
                                              index=True)
+    seq: Mapped[int] = mapped_column(server_default="0")
     state: Mapped[str] = mapped_column(String(32))
     message: Mapped[str | None] = mapped_column(Text)
     timestamp: Mapped[datetime]
@@ -140,7 +149,8 @@ class FlowRunStateModel(Base):
 
 
 class TaskRunModel(Base):
-    """The latest state of one task run (``map_index`` -1 for an unmapped task)."""
+    """The latest state of one task run (``map_index`` -1 for an unmapped task); ``started``
+    is when it first ran, so a finished task run's duration is ``timestamp - started``."""
 
     __tablename__ = "task_runs"
     __table_args__ = (UniqueConstraint("flow_run_id", "task_slug", "map_index"),)
@@ -153,14 +163,33 @@ class TaskRunModel(Base):
     state: Mapped[str] = mapped_column(String(32))
     message: Mapped[str | None] = mapped_column(Text)
     timestamp: Mapped[datetime]
+    started: Mapped[datetime | None]
+
+
+class TaskRunStateModel(Base):
+    """The history of task-run states, one row per applied change (the events stream's)."""
+
+    __tablename__ = "task_run_states"
+    __table_args__ = (Index("ix_task_run_states_seq", "flow_run_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    flow_run_id: Mapped[FlowRunId] = mapped_column(ForeignKey("flow_runs.id", ondelete="CASCADE"))
+    seq: Mapped[int]
+    task_slug: Mapped[str] = mapped_column(String(300))
+    map_index: Mapped[int] = mapped_column(default=-1)
+    state: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str | None] = mapped_column(Text)
+    timestamp: Mapped[datetime]
 
 
 class LogModel(Base):
     __tablename__ = "logs"
+    __table_args__ = (Index("ix_logs_seq", "flow_run_id", "seq"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     flow_run_id: Mapped[FlowRunId] = mapped_column(ForeignKey("flow_runs.id", ondelete="CASCADE"),
                                              index=True)
+    seq: Mapped[int] = mapped_column(server_default="0")
     timestamp: Mapped[datetime]
     level: Mapped[str] = mapped_column(String(16))
     message: Mapped[str] = mapped_column(Text)

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from jupyter_flows.server.events import mark_due, next_seqs
 from jupyter_flows.server.models import FlowRunModel, FlowRunStateModel
 
 SCHEDULED = frozenset({"Scheduled", "Retrying"})
@@ -111,8 +112,16 @@ def apply_state(session: Session, run: FlowRunModel, state: str, message: str | 
     if state in SCHEDULED:
         run.exit_code = None
         run.infrastructure_message = None
-    session.add(FlowRunStateModel(flow_run_id=run.id, state=state, message=message,
-                                  timestamp=now, version=run.version))
+    record_state(session, run, now)
+
+
+def record_state(session: Session, run: FlowRunModel, now: datetime) -> None:
+    """Add ``run``'s current state to its history, as its next event."""
+    [seq] = next_seqs(session, run)
+    session.add(FlowRunStateModel(flow_run_id=run.id, seq=seq, state=run.state,
+                                  message=run.state_message, timestamp=now, version=run.version))
+    if run.state in SCHEDULED:
+        mark_due(session)
 
 
 def crash(session: Session, run: FlowRunModel, message: str, now: datetime,

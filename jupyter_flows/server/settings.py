@@ -37,6 +37,8 @@ ENV_VARS: dict[str, str] = {
     "claim_max_wait": "JUPYTER_FLOWS_CLAIM_MAX_WAIT",
     "claim_poll_interval": "JUPYTER_FLOWS_CLAIM_POLL_INTERVAL",
     "sqlite_busy_timeout": "JUPYTER_FLOWS_SQLITE_BUSY_TIMEOUT",
+    "stream_keepalive": "JUPYTER_FLOWS_STREAM_KEEPALIVE",
+    "stream_recheck_interval": "JUPYTER_FLOWS_STREAM_RECHECK_INTERVAL",
 }
 
 
@@ -60,6 +62,11 @@ class Settings(BaseModel):
                                                               "waiting claim")
     sqlite_busy_timeout: int = Field(5000, ge=0, description="SQLite busy_timeout in ms; "
                                                              "the server also retries")
+    stream_keepalive: float = Field(15.0, gt=0, description="seconds between keep-alive "
+                                                            "comments on an event stream")
+    stream_recheck_interval: float = Field(5.0, gt=0, description="an event stream also "
+                                           "re-reads the database this often (for writes by "
+                                           "another server process on one SQLite file)")
     log_level: str = "info"
 
     @classmethod

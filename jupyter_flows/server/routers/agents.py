@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from jupyter_flows.api import Agent, AgentCreate, Claim, Lease
 from jupyter_flows.server.claims import claim_one, has_due_run
 from jupyter_flows.server.deps import BackendDep
+from jupyter_flows.server.events import mark_changed
 from jupyter_flows.server.models import AgentModel, FlowModel, utcnow
 from jupyter_flows.server.runs import agent_payload, describe_run, flow_payload, load_agent
 
@@ -35,6 +36,7 @@ def register_agent(body: AgentCreate, backend: BackendDep) -> Agent:
             session.add(agent)
         agent.type, agent.labels, agent.last_heartbeat = body.type, sorted(set(body.labels)), now
         session.flush()
+        mark_changed(session, "agent", [agent.id])
         return agent_payload(agent, now, timeout)
 
     return backend.db.run(work)
@@ -68,6 +70,7 @@ def agent_heartbeat(agent_id: str, backend: BackendDep) -> Agent:
         now = utcnow()
         agent = load_agent(session, agent_id)
         agent.last_heartbeat = now
+        mark_changed(session, "agent", [agent.id])
         return agent_payload(agent, now, timeout)
 
     return backend.db.run(work)
@@ -81,7 +84,7 @@ async def claim(agent_id: str, request: Request, backend: BackendDep,
                 ) -> Claim | Response:
     """The oldest due Scheduled run whose labels are all among the agent's, now Submitted
     and leased to this agent; waits up to ``wait`` seconds for one, else 204."""
-    settings, db, notifier = backend.settings, backend.db, backend.notifier
+    settings, db, wakeup = backend.settings, backend.db, backend.events.claims
     loop = asyncio.get_running_loop()
     deadline = loop.time() + min(wait, settings.claim_max_wait)
 
@@ -107,13 +110,13 @@ async def claim(agent_id: str, request: Request, backend: BackendDep,
                      lease=Lease(lease_id=run.lease_id, expires_at=run.lease_expires_at))
 
     while True:
-        waiter = notifier.waiter()  # before looking, so a run created meanwhile wakes us
+        waiter = wakeup.waiter()  # before looking, so a run created meanwhile wakes us
         if await run_in_threadpool(db.run, look, False):
             found = await run_in_threadpool(db.run, take)
             if found is not None:
                 return found
         remaining = deadline - loop.time()
-        if remaining <= 0 or notifier.closed or await request.is_disconnected():
+        if remaining <= 0 or wakeup.closed or await request.is_disconnected():
             return Response(status_code=status.HTTP_204_NO_CONTENT)
         with suppress(TimeoutError):
             await asyncio.wait_for(waiter.wait(),

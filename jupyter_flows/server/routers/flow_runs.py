@@ -24,10 +24,9 @@ from jupyter_flows.server.models import (
     FlowModel,
     FlowRunLabelModel,
     FlowRunModel,
-    FlowRunStateModel,
     utcnow,
 )
-from jupyter_flows.server.orchestration import ACTIVE, crash, lease_problem
+from jupyter_flows.server.orchestration import ACTIVE, crash, lease_problem, record_state
 from jupyter_flows.server.runs import (
     agent_match,
     conflict,
@@ -101,17 +100,14 @@ def create_flow_run(body: FlowRunCreate, backend: BackendDep, response: Response
         session.add(run)
         session.flush()
         session.add_all([FlowRunLabelModel(flow_run_id=run.id, label=label) for label in labels])
-        session.add(FlowRunStateModel(flow_run_id=run.id, state="Scheduled", message="created",
-                                      timestamp=now, version=1))
+        record_state(session, run, now)
         return run_payload(run, flow, None), True
 
     try:
         run, is_new = backend.db.run(work)
     except IntegrityError:  # the same idempotency key, committed concurrently
         run, is_new = backend.db.run(work)
-    if is_new:
-        backend.notifier.notify()
-    else:
+    if not is_new:
         response.status_code = status.HTTP_200_OK
     return run
 
@@ -196,11 +192,11 @@ def infrastructure_failure(flow_run_id: str, body: InfrastructureFailure,
     rescheduled if it has retries left); a finished run is left as it is."""
     timeout = backend.settings.lease_timeout
 
-    def work(session: Session) -> tuple[FlowRun, bool]:
+    def work(session: Session) -> FlowRun:
         now = utcnow()
         run = load_run(session, flow_run_id, backend.db.kind, for_update=True)
         if run.state not in ACTIVE:
-            return describe_run(session, run), False
+            return describe_run(session, run)
         problem = lease_problem(run, body.lease_id, now)
         if problem:
             raise conflict(problem)
@@ -210,10 +206,7 @@ def infrastructure_failure(flow_run_id: str, body: InfrastructureFailure,
         detail = f": {body.message}" if body.message else ""
         last = run.last_heartbeat.isoformat(timespec="seconds") if run.last_heartbeat else "never"
         message = f"the infrastructure running it failed{code}{detail} (last heartbeat {last})"
-        rescheduled = crash(session, run, message, now, timeout)
-        return describe_run(session, run), rescheduled
+        crash(session, run, message, now, timeout)
+        return describe_run(session, run)
 
-    payload, rescheduled = backend.db.run(work)
-    if rescheduled:
-        backend.notifier.notify()
-    return payload
+    return backend.db.run(work)

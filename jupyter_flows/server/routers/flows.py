@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from jupyter_flows.api import Flow, FlowCreate, FlowRegistration, Page, spec_hash
 from jupyter_flows.server.deps import BackendDep
+from jupyter_flows.server.events import mark_changed
 from jupyter_flows.server.models import FlowModel, utcnow
 from jupyter_flows.server.runs import flow_payload, not_found
 
@@ -38,6 +39,7 @@ def register_flow(body: FlowCreate, backend: BackendDep, response: Response
                 for key, value in deployment.items():
                     setattr(existing, key, value)
                 existing.updated = now
+                mark_changed(session, "flow", [existing.id])
             return FlowRegistration(**flow_payload(existing).model_dump(), is_new=False)
         latest = session.scalar(select(func.max(FlowModel.version)).where(
             FlowModel.project == body.project, FlowModel.name == body.name)) or 0
@@ -46,6 +48,7 @@ def register_flow(body: FlowCreate, backend: BackendDep, response: Response
                          **deployment)
         session.add(flow)
         session.flush()
+        mark_changed(session, "flow", [flow.id])
         return FlowRegistration(**flow_payload(flow).model_dump(), is_new=True)
 
     try:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from jupyter_flows.api import LogPage, LogRecord, LogWrite, WriteCount
 from jupyter_flows.server.deps import BackendDep
+from jupyter_flows.server.events import next_seqs
 from jupyter_flows.server.models import LogModel, utcnow
 from jupyter_flows.server.runs import load_run
 
@@ -22,11 +23,12 @@ def write_logs(flow_run_id: str, body: list[LogWrite], backend: BackendDep) -> W
 
     def work(session: Session) -> WriteCount:
         now = utcnow()
-        load_run(session, flow_run_id, backend.db.kind)
-        session.add_all([LogModel(flow_run_id=flow_run_id, timestamp=item.timestamp or now,
-                                  level=item.level, message=item.message,
-                                  task_slug=item.task_slug, map_index=item.map_index)
-                         for item in body])
+        run = load_run(session, flow_run_id, backend.db.kind, for_update=True)
+        session.add_all([LogModel(flow_run_id=flow_run_id, seq=seq,
+                                  timestamp=item.timestamp or now, level=item.level,
+                                  message=item.message, task_slug=item.task_slug,
+                                  map_index=item.map_index)
+                         for seq, item in zip(next_seqs(session, run, len(body)), body)])
         return WriteCount(count=len(body))
 
     return backend.db.run(work)

@@ -10,7 +10,6 @@ from jupyter_flows.api import FlowRun, StateRecord, StateWrite
 from jupyter_flows.server.deps import BackendDep
 from jupyter_flows.server.models import FlowRunStateModel, utcnow
 from jupyter_flows.server.orchestration import (
-    SCHEDULED,
     apply_state,
     lease_problem,
     reschedule_if_retries_left,
@@ -45,10 +44,7 @@ def set_flow_run_state(flow_run_id: str, body: StateWrite, backend: BackendDep) 
             reschedule_if_retries_left(session, run, now, timeout)
         return describe_run(session, run)
 
-    payload = backend.db.run(work)
-    if payload.state in SCHEDULED:
-        backend.notifier.notify()
-    return payload
+    return backend.db.run(work)
 
 
 @router.get("/{flow_run_id}/states", response_model=list[StateRecord])

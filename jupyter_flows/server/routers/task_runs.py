@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 
 from jupyter_flows.api import TaskRun, TaskRunStatesWrite, WriteCount
 from jupyter_flows.server.deps import BackendDep
-from jupyter_flows.server.models import TaskRunModel, utcnow
+from jupyter_flows.server.events import next_seqs
+from jupyter_flows.server.models import TaskRunModel, TaskRunStateModel, utcnow
 from jupyter_flows.server.orchestration import lease_problem
 from jupyter_flows.server.runs import conflict, load_run
 
@@ -17,7 +18,8 @@ router = APIRouter(prefix="/flow_runs", tags=["task runs"])
 
 def _payload(row: TaskRunModel) -> TaskRun:
     return TaskRun(task_slug=row.task_slug, map_index=None if row.map_index < 0 else row.map_index,
-                   state=row.state, message=row.message, timestamp=row.timestamp)
+                   state=row.state, message=row.message, timestamp=row.timestamp,
+                   started=row.started)
 
 
 @router.post("/{flow_run_id}/task_runs", response_model=WriteCount)
@@ -36,7 +38,7 @@ def set_task_run_states(flow_run_id: str, body: TaskRunStatesWrite, backend: Bac
         stored = {(row.task_slug, row.map_index): row for row in session.scalars(
             select(TaskRunModel).where(TaskRunModel.flow_run_id == run.id,
                                        TaskRunModel.task_slug.in_(slugs)))}
-        applied = 0
+        applied: list[TaskRunModel] = []
         for item in body.task_runs:
             key = (item.task_slug, -1 if item.map_index is None else item.map_index)
             when = item.timestamp or now
@@ -50,8 +52,14 @@ def set_task_run_states(flow_run_id: str, body: TaskRunStatesWrite, backend: Bac
                 continue
             else:
                 row.state, row.message, row.timestamp = item.state, item.message, when
-            applied += 1
-        return WriteCount(count=applied)
+            if item.state == "Running" and row.started is None:
+                row.started = when
+            applied.append(row)
+        for seq, row in zip(next_seqs(session, run, len(applied)), applied):
+            session.add(TaskRunStateModel(flow_run_id=run.id, seq=seq, task_slug=row.task_slug,
+                                          map_index=row.map_index, state=row.state,
+                                          message=row.message, timestamp=row.timestamp))
+        return WriteCount(count=len(applied))
 
     return backend.db.run(work)
 
