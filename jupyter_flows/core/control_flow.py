@@ -67,7 +67,7 @@ class Merge(Task):
 
 def merge(*tasks: Task, flow: Any = None) -> Task:
     """Join the branches of ``case`` blocks: the result of whichever one did not skip."""
-    flow = flow or building.active_flow()
+    flow = flow if flow is not None else building.active_flow()
     if flow is None:
         raise FlowContextError("merge(...) must be used inside `with Flow(...):`")
     branches: dict[str, Any] = {f"branch_{i}": t for i, t in enumerate(tasks)}

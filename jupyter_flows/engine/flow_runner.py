@@ -37,7 +37,12 @@ from jupyter_flows.engine.states import (
     State,
     Success,
 )
-from jupyter_flows.engine.task_runner import TaskRunner, flattened_widths, map_width
+from jupyter_flows.engine.task_runner import (
+    TaskRunner,
+    flattened_widths,
+    indexable,
+    map_width,
+)
 from jupyter_flows.errors import ParameterError, ResultError
 from jupyter_flows.executors.base import Call, ExecutionError, Ref, Session, executor_from_config
 
@@ -60,7 +65,7 @@ def resolve_parameters(flow: Flow, given: Mapping[str, Any] | None) -> dict[str,
             f"flow {flow.name!r} needs a value for required parameter"
             f" {', '.join(map(repr, missing))}: flow.run(parameters={{{missing[0]!r}: ...}})"
         )
-    return {name: given.get(name, p.default) for name, p in params.items()}
+    return {name: p.coerce(given.get(name, p.default)) for name, p in params.items()}
 
 
 def _given(state: State) -> State:
@@ -207,13 +212,12 @@ class _Planner:
                 continue
             value, is_known = self._driver_value(up)
             if is_known:
-                try:
-                    picks = ([(i, k) for i, inner in enumerate(value) for k in range(len(inner))]
-                             if edge.flattened else list(range(len(value))))
-                except TypeError:
+                if not indexable(value) or (edge.flattened and not all(map(indexable, value))):
                     failure = (f"cannot map over {up.slug!r}: a {type(value).__name__}"
                                f" is not a sequence")
                     continue
+                picks = ([(i, k) for i, inner in enumerate(value) for k in range(len(inner))]
+                         if edge.flattened else list(range(len(value))))
                 feeds[edge] = ("pick", picks)
                 widths.append(len(picks))
                 continue
