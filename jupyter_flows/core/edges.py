@@ -45,3 +45,13 @@ class flatten:  # lowercase: the public name, as in Prefect
 
     def __init__(self, value: Any) -> None:
         self.value = value
+
+
+class mapped:  # lowercase: the public name, as in Prefect
+    """Map over this argument in a plain call: ``add(mapped(xs), 1)`` is
+    ``add.map(xs, unmapped(1))``."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value

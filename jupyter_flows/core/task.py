@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from jupyter_flows.core import building
 from jupyter_flows.core import task_checks as checks
 from jupyter_flows.core.edges import flatten, unmapped
+from jupyter_flows.core.edges import mapped as mapped_marker
 from jupyter_flows.core.operators import TaskOperators
 from jupyter_flows.core.triggers import Trigger, all_successful
 from jupyter_flows.errors import BindError, FlowContextError, TaskDefinitionError
@@ -197,6 +198,12 @@ class Task(TaskOperators):
             bound = self._signature.bind_partial(*args, **kwargs)
         except TypeError as exc:
             raise BindError(f"task {self.name!r}: {exc}") from None
+        if not mapped and any(isinstance(v, mapped_marker) for v in bound.arguments.values()):
+            # a call with mapped(...) arguments maps over those only
+            mapped = True
+            for key, value in bound.arguments.items():
+                bound.arguments[key] = (value.value if isinstance(value, mapped_marker)
+                                        else unmapped(value))
         flow.add_task(self)
         for key, value in bound.arguments.items():
             if self._signature.parameters[key].kind is inspect.Parameter.VAR_KEYWORD:
