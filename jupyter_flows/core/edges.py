@@ -23,6 +23,16 @@ class Edge:
     mapped: bool = False
     flattened: bool = False
 
+    @property
+    def upstream_task(self) -> Task:
+        """Prefect's name for ``upstream``."""
+        return self.upstream
+
+    @property
+    def downstream_task(self) -> Task:
+        """Prefect's name for ``downstream``."""
+        return self.downstream
+
     def __repr__(self) -> str:
         arrow = " -[map]-> " if self.mapped else " -> "
         key = f" ({self.key})" if self.key else ""

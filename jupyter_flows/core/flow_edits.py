@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
+from jupyter_flows.core.parameter import Parameter
 from jupyter_flows.core.task import Task, as_task
 
 if TYPE_CHECKING:
@@ -66,6 +67,10 @@ def update_flow(flow: Flow, other: Flow, merge_parameters: bool = False) -> None
             if mine.name in theirs and theirs[mine.name] is not mine:
                 replace_task(flow, mine, theirs[mine.name], validate=False)
     for task in other.tasks:
+        clash = flow._by_slug.get(task.slug or "")
+        if clash is not None and clash is not task and not isinstance(task, Parameter):
+            # slugs live on tasks here, and both flows numbered theirs from 1
+            task.slug = None
         flow.add_task(task)
     for edge in other.edges:
         if edge not in flow._upstream[edge.downstream]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import inspect
 import logging
+import typing
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -119,20 +120,22 @@ class Task(TaskOperators):
 
     def inputs(self) -> dict[str, dict[str, Any]]:
         """Each input of ``run``: its ``type`` (annotation or Any), ``required``, ``default``."""
+        hints = _type_hints(self.run)
         described: dict[str, dict[str, Any]] = {}
         for name, p in self._signature.parameters.items():
             if p.kind is p.VAR_KEYWORD:
                 continue
             required = p.default is inspect.Parameter.empty
+            annotation = hints.get(name, p.annotation)
             described[name] = {
-                "type": Any if p.annotation is inspect.Parameter.empty else p.annotation,
+                "type": Any if annotation is inspect.Parameter.empty else annotation,
                 "required": required, "default": None if required else p.default,
             }
         return described
 
     def outputs(self) -> Any:
         """The return annotation of ``run`` (Any when there is none)."""
-        annotation = self._signature.return_annotation
+        annotation = _type_hints(self.run).get("return", self._signature.return_annotation)
         return Any if annotation is inspect.Signature.empty else annotation
 
     # ----------------------------------------------------------------- binding
@@ -267,6 +270,14 @@ class Task(TaskOperators):
 
     def __repr__(self) -> str:
         return f"<Task: {self.slug or self.name}>"
+
+
+def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    """Annotations as types (they are strings under ``from __future__ import annotations``)."""
+    try:
+        return typing.get_type_hints(fn)
+    except Exception:  # a name the annotations use is not importable here
+        return {}
 
 
 class FunctionTask(Task):

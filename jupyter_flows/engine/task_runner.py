@@ -123,6 +123,18 @@ def _flat_states(states: Sequence[State]) -> list[State]:
     return flat
 
 
+class TaskStandIn:
+    """What a worker knows of an upstream task: enough for triggers and messages."""
+
+    __slots__ = ("name", "slug", "tags")
+
+    def __init__(self, task: Task) -> None:
+        self.name, self.slug, self.tags = task.name, task.slug, task.tags
+
+    def __repr__(self) -> str:
+        return f"<Task: {self.slug or self.name}>"
+
+
 class TaskRunner:
     """Runs one task of one flow run; called once per map child with that child's index."""
 
@@ -148,6 +160,21 @@ class TaskRunner:
         self.portable = portable  # states must pickle (they cross processes)
         self.map_failure = map_failure  # set when a map could not expand
         self.log_sink = log_sink  # where records go when this runs in another process
+
+    def __getstate__(self) -> dict[str, Any]:
+        # a runner travels to workers with its own task only: the upstream tasks of its
+        # edges become stand-ins (name, slug, tags), so an upstream that cannot be pickled
+        # (or is large) does not travel with every downstream runner
+        state = {name: getattr(self, name) for name in TaskRunner.__slots__}
+        state["edges"] = tuple((TaskStandIn(e.upstream), e.key, e.mapped, e.flattened)
+                               for e in self.edges)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+        self.edges = tuple(Edge(up, self.task, key, mapped, flattened)  # type: ignore[arg-type]
+                           for up, key, mapped, flattened in state["edges"])
 
     # ------------------------------------------------------------------ steps
     def _move(self, old: State | None, new: State, map_index: int | None) -> State:
