@@ -95,9 +95,11 @@ def with_lock(lock: Any, x: int) -> int:
         return x + 1
 
 
-def where_am_i() -> str:
+def where_am_i(item: Any = None) -> str:
+    """The worker this ran on; it takes a moment, so an idle worker would get work."""
     from distributed import get_worker
 
+    time.sleep(0.1)
     return str(get_worker().address)
 
 
