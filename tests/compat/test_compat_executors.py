@@ -133,7 +133,7 @@ def test_dask_resource_tags_place_tasks_on_workers_with_that_resource(gpu_cluste
     assert state.result[on_gpu].result == [gpu_worker] * 8
     # and without the tag the other worker takes work too (so the tag is what placed them)
     with Flow("anywhere") as free:
-        anywhere = where.map(list(range(8)))
+        anywhere = where.map(list(range(16)))
     assert len(set(free.run(executor=DaskExecutor(address)).result[anywhere].result)) == 2
 
 
