@@ -34,7 +34,7 @@ class Parameter(Task):
         if flow is not None:
             flow.add_task(self)
 
-    def copy(self, name: str | None = None, **changes: Any) -> Task:  # type: ignore[override]
+    def copy(self, name: str | None = None, **changes: Any) -> Task:
         """A copy under a new ``name`` (its slug too): ``Parameter.copy("other")``."""
         if not name:
             raise TypeError(f"parameter {self.name!r}: copy() needs the new parameter's name")

@@ -96,9 +96,12 @@ class Task(TaskOperators):
         self.task_run_name = task_run_name
 
     # ----------------------------------------------------------------- running
-    def run(self) -> Any:
-        """The work itself; subclasses override this (with the inputs they take)."""
-        raise NotImplementedError(f"task {self.name!r} has no run() method")
+    if TYPE_CHECKING:  # subclasses take whatever inputs they need
+        def run(self, *args: Any, **kwargs: Any) -> Any: ...
+    else:
+        def run(self) -> Any:
+            """The work itself; subclasses override this (with the inputs they take)."""
+            raise NotImplementedError(f"task {self.name!r} has no run() method")
 
     @property
     def logger(self) -> logging.Logger | logging.LoggerAdapter[Any]:

@@ -143,7 +143,7 @@ class _Planner:
             if isinstance(value, State) and value.is_finished():
                 return value
             if key in stuck:
-                return stuck[key]  # type: ignore[no-any-return]
+                return stuck[key]
             return Cancelled(interrupts.INTERRUPTED if key in running else interrupts.NOT_RUN)
 
         states: dict[Task, State] = {}

@@ -131,7 +131,7 @@ def _drain(selector: selectors.BaseSelector, streams: dict[int, Any]) -> None:
         if not ready:
             return
         for key, _ in ready:
-            fd = int(key.fd)  # type: ignore[call-overload]
+            fd = int(key.fd)
             data = os.read(fd, 65536)
             if not data:
                 selector.unregister(fd)
@@ -159,7 +159,7 @@ def _wait(proc: subprocess.Popen[bytes], read_fd: int, ctx: RunContext, timeout:
                 raise TaskTimeoutError(
                     f"timed out after {timeout:g} s (still loading in its child process)")
             for key, _ in selector.select(min(left, _POLL)):
-                fd = int(key.fd)  # type: ignore[call-overload]
+                fd = int(key.fd)
                 data = os.read(fd, 65536)
                 if not data:
                     selector.unregister(fd)

@@ -173,7 +173,7 @@ class TaskRunner:
     def __setstate__(self, state: dict[str, Any]) -> None:
         for name, value in state.items():
             setattr(self, name, value)
-        self.edges = tuple(Edge(up, self.task, key, mapped, flattened)  # type: ignore[arg-type]
+        self.edges = tuple(Edge(up, self.task, key, mapped, flattened)
                            for up, key, mapped, flattened in state["edges"])
 
     # ------------------------------------------------------------------ steps
@@ -291,7 +291,7 @@ class TaskRunner:
         except KeyboardInterrupt as exc:
             # the flow run is being interrupted: report this run Cancelled, then stop (in
             # the driver's thread the interrupt goes on up to the flow runner)
-            cancelled = Cancelled("interrupted while running (KeyboardInterrupt)",
+            cancelled: State = Cancelled("interrupted while running (KeyboardInterrupt)",
                                   run_count=ctx.run_count)
             cancelled = self._move(previous, cancelled, map_index)
             if isinstance(exc, TaskInterrupted):
@@ -315,7 +315,7 @@ class TaskRunner:
                     state = Failed(str(exc), result=exc)
         if isinstance(state, Failed):
             logger.error("%s%s", state.message, f"\n{state.traceback}" if state.traceback else "")
-        context = {"task_run_name": run_name} if run_name else {}
+        context: dict[str, Any] = {"task_run_name": run_name} if run_name else {}
         if ctx.loop_count > 1:
             context["loop_count"] = ctx.loop_count
         state.context = context or None

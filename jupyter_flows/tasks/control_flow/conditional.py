@@ -49,6 +49,6 @@ def ifelse(condition: Any, true_task: Any, false_task: Any, mapped: bool = False
     cases = {value: t for value, t in ((True, true_task), (False, false_task)) if t is not None}
     if not cases:
         return
-    as_bool: Task = task(_as_bool, name="as_bool")
+    as_bool: Task = task(name="as_bool")(_as_bool)
     truth = as_bool.map(condition, flow=flow) if mapped else as_bool(condition, flow=flow)
     switch(truth, cases, mapped=mapped, flow=flow)

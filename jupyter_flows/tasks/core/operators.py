@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any
 
 from jupyter_flows.core.task import GetItem, Task
 
@@ -13,90 +13,83 @@ __all__ = ["Add", "And", "Div", "Equal", "FloorDiv", "GetItem", "GreaterThan",
            "NotEqual", "Or", "Pow", "Sub"]
 
 
+_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "Add": operator.add, "Sub": operator.sub, "Mul": operator.mul, "Div": operator.truediv,
+    "FloorDiv": operator.floordiv, "Mod": operator.mod, "Pow": operator.pow,
+    "And": lambda x, y: x and y, "Or": lambda x, y: x or y, "Equal": operator.eq,
+    "NotEqual": operator.ne, "GreaterThan": operator.gt, "GreaterThanOrEqual": operator.ge,
+    "LessThan": operator.lt, "LessThanOrEqual": operator.le,
+}
+
+
 class _Binary(Task):
-    op: ClassVar[Callable[[Any, Any], Any]]
 
     def __init__(self, **options: Any) -> None:
         options.setdefault("name", type(self).__name__)
         super().__init__(**options)
 
     def run(self, x: Any, y: Any) -> Any:
-        return type(self).op(x, y)
+        return _OPS[type(self).__name__](x, y)
 
 
 class Add(_Binary):
     """``x + y``"""
-    op = staticmethod(operator.add)
 
 
 class Sub(_Binary):
     """``x - y``"""
-    op = staticmethod(operator.sub)
 
 
 class Mul(_Binary):
     """``x * y``"""
-    op = staticmethod(operator.mul)
 
 
 class Div(_Binary):
     """``x / y``"""
-    op = staticmethod(operator.truediv)
 
 
 class FloorDiv(_Binary):
     """``x // y``"""
-    op = staticmethod(operator.floordiv)
 
 
 class Mod(_Binary):
     """``x % y``"""
-    op = staticmethod(operator.mod)
 
 
 class Pow(_Binary):
     """``x ** y``"""
-    op = staticmethod(operator.pow)
 
 
 class And(_Binary):
     """``x and y``"""
-    op = staticmethod(lambda x, y: x and y)
 
 
 class Or(_Binary):
     """``x or y``"""
-    op = staticmethod(lambda x, y: x or y)
 
 
 class Equal(_Binary):
     """``x == y``"""
-    op = staticmethod(operator.eq)
 
 
 class NotEqual(_Binary):
     """``x != y``"""
-    op = staticmethod(operator.ne)
 
 
 class GreaterThan(_Binary):
     """``x > y``"""
-    op = staticmethod(operator.gt)
 
 
 class GreaterThanOrEqual(_Binary):
     """``x >= y``"""
-    op = staticmethod(operator.ge)
 
 
 class LessThan(_Binary):
     """``x < y``"""
-    op = staticmethod(operator.lt)
 
 
 class LessThanOrEqual(_Binary):
     """``x <= y``"""
-    op = staticmethod(operator.le)
 
 
 class Not(Task):
