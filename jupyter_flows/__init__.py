@@ -13,6 +13,20 @@ __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
     "Constant": "jupyter_flows.core.task",
+    "DateTimeParameter": "jupyter_flows.core.parameter",
+    "Edge": "jupyter_flows.core.edges",
+    "FilterTask": "jupyter_flows.tasks.control_flow.filter",
+    "LOOP": "jupyter_flows.signals",
+    "PAUSE": "jupyter_flows.signals",
+    "TRIGGERFAIL": "jupyter_flows.signals",
+    "VALIDATIONFAIL": "jupyter_flows.signals",
+    "apply_map": "jupyter_flows.core.apply_map",
+    "context": "jupyter_flows.engine.context",
+    "ifelse": "jupyter_flows.tasks.control_flow.conditional",
+    "mapped": "jupyter_flows.core.edges",
+    "pause_task": "jupyter_flows.utilities.tasks",
+    "resource_manager": "jupyter_flows.core.resource_manager",
+    "switch": "jupyter_flows.tasks.control_flow.conditional",
     "DaskExecutor": "jupyter_flows.executors.dask",
     "DirectoryCacheStore": "jupyter_flows.engine.cache",
     "DockerRun": "jupyter_flows.run_configs",
@@ -44,8 +58,9 @@ _EXPORTS: dict[str, str] = {
 _MODULES = {
     "cache_validators": "jupyter_flows.engine.cache_validators",
     "schedules": "jupyter_flows.schedules",
+    "signals": "jupyter_flows.signals",
     "states": "jupyter_flows.engine.states",
-    "triggers": "jupyter_flows.core.triggers",
+    "triggers": "jupyter_flows.triggers",
 }
 
 __all__ = sorted([*_EXPORTS, *_MODULES, "__version__"])
@@ -74,22 +89,35 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from jupyter_flows import schedules
-    from jupyter_flows.core import triggers
+    from jupyter_flows import schedules, signals, triggers
+    from jupyter_flows.core.apply_map import apply_map
     from jupyter_flows.core.control_flow import case, merge
-    from jupyter_flows.core.edges import flatten, unmapped
+    from jupyter_flows.core.edges import Edge, flatten, mapped, unmapped
     from jupyter_flows.core.flow import Flow
-    from jupyter_flows.core.parameter import Parameter
+    from jupyter_flows.core.parameter import DateTimeParameter, Parameter
+    from jupyter_flows.core.resource_manager import resource_manager
     from jupyter_flows.core.task import Constant, Task, task
     from jupyter_flows.engine import cache_validators, states
     from jupyter_flows.engine.cache import DirectoryCacheStore
-    from jupyter_flows.engine.context import get_logger, get_run_context
+    from jupyter_flows.engine.context import context, get_logger, get_run_context
     from jupyter_flows.engine.observers import RunObserver
     from jupyter_flows.engine.results import Result
     from jupyter_flows.executors.dask import DaskExecutor
     from jupyter_flows.executors.local import LocalExecutor
     from jupyter_flows.executors.local_dask import LocalDaskExecutor
     from jupyter_flows.run_configs import DockerRun, ECSRun, KubernetesRun, LocalRun, UniversalRun
-    from jupyter_flows.signals import FAIL, RETRY, SKIP, SUCCESS
+    from jupyter_flows.signals import (
+        FAIL,
+        LOOP,
+        PAUSE,
+        RETRY,
+        SKIP,
+        SUCCESS,
+        TRIGGERFAIL,
+        VALIDATIONFAIL,
+    )
     from jupyter_flows.storage.local import Local
     from jupyter_flows.storage.s3 import S3
+    from jupyter_flows.tasks.control_flow.conditional import ifelse, switch
+    from jupyter_flows.tasks.control_flow.filter import FilterTask
+    from jupyter_flows.utilities.tasks import pause_task

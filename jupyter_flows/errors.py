@@ -5,13 +5,16 @@
     │   ├── CycleError            names the path, e.g. ``a -> b -> a``
     │   ├── DuplicateSlugError    two tasks share a slug
     │   ├── FlowContextError      a task was called where no flow is active
-    │   └── BindError             a task was called with arguments its function cannot take
+    │   ├── BindError             a task was called with arguments its function cannot take
+    │   └── TaskDefinitionError   a task's options or signature break a rule (also a
+    │                             TypeError and a ValueError, which Prefect 1.x raised)
     ├── ParameterError            a required parameter is missing or an unknown one was given
     ├── ExecutorError             an executor cannot be built or started
     ├── RunConfigError            a run config is malformed or has an invalid field
     ├── ScheduleError             a schedule, clock, filter or adjustment is malformed
     ├── StorageError              a flow cannot be stored, found or loaded back
     ├── ResultError               a checkpointed result cannot be written or read
+    ├── TaskIsolationError        a task with a timeout cannot be shipped to its child process
     ├── RunRefused                an agent will not launch a run as configured (run Failed)
     ├── ServerConfigError         the backend server's settings are unsafe or invalid
     │   └── DatabaseVersionError  the database was upgraded by a newer jupyter-flows
@@ -54,6 +57,14 @@ class BindError(FlowDefinitionError):
     """A task was bound to arguments its function does not accept."""
 
 
+class TaskDefinitionError(FlowDefinitionError, TypeError, ValueError):
+    """A task's options or ``run`` signature break a rule (a reserved argument name, tags
+    given as one string, ``retry_on`` that is not exception classes).
+
+    Prefect 1.x raised TypeError or ValueError for these; code catching either still works.
+    """
+
+
 class ParameterError(JupyterFlowsError):
     """A flow run was given a missing, unknown or invalid parameter."""
 
@@ -87,6 +98,11 @@ class RunRefused(JupyterFlowsError):
 
 class ResultError(JupyterFlowsError):
     """A checkpointed result could not be written or read back."""
+
+
+class TaskIsolationError(JupyterFlowsError):
+    """A task with a timeout runs in a child process (so it can be stopped); its function,
+    inputs or result could not be sent there or back (they must pickle with cloudpickle)."""
 
 
 class ServerConfigError(JupyterFlowsError):

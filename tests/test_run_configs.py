@@ -319,9 +319,11 @@ FIELD_RULES: list[tuple[type[RunConfig], dict[str, Any], str]] = [
     (LocalRun, {"working_dir": " "}, "LocalRun.working_dir: expected a non-empty string, got ' '"),
     (
         ECSRun,
-        {"task_role_arn": "flow-runner"},
-        "ECSRun.task_role_arn: expected an IAM role ARN like "
-        "'arn:aws:iam::123456789012:role/flow-runner', got 'flow-runner'",
+        # ECS takes a task role by name too (Prefect 1.x's ECSRun documents it), so only
+        # text that is neither a role name nor an ARN is refused
+        {"task_role_arn": "flow runner"},
+        "ECSRun.task_role_arn: expected an IAM role name like 'flow-runner' or an ARN like "
+        "'arn:aws:iam::123456789012:role/flow-runner', got 'flow runner'",
     ),
     (
         ECSRun,
@@ -459,7 +461,9 @@ def test_ecs_registered_definition_fixes_the_image() -> None:
     [
         ({}, True),
         ({"job_template": {"kind": "Job"}}, True),
-        ({"job_template_path": "/etc/job.yaml"}, True),
+        # a local path is read when the config is made (tests/compat covers that); a path
+        # on the agent's machine is kept for the agent
+        ({"job_template_path": "agent:///etc/job.yaml"}, True),
         ({"job_template": {"kind": "Job"}, "job_template_path": "/etc/job.yaml"}, False),
         ({"job_template": "kind: Job", "job_template_path": "/etc/job.yaml"}, False),
     ],

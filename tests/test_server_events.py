@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from datetime import datetime
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
+from datetime import datetime
 from pathlib import Path
 
 import httpx

@@ -118,8 +118,12 @@ def load_document(text: str, what: str) -> Any:
 
 
 def read_document(location: str, what: str) -> Any:
-    """A YAML/JSON document at a path on this machine or an fsspec URL (s3://...)."""
+    """A YAML/JSON document at a path on this machine, ``agent:///path`` (the same, as a
+    run config names it), or an fsspec URL (s3://...)."""
     import fsspec
+
+    if location.startswith("agent://"):
+        location = location[len("agent://"):]
 
     try:
         with fsspec.open(location, "rt", encoding="utf-8") as handle:

@@ -233,6 +233,10 @@ class CellTask(Task):
       (part of ``cache_key``), same inputs (``SameInputs``).
     """
 
+    # the names the cell defines; an instance attribute standing in for Task.outputs()
+    outputs: tuple[str, ...]  # type: ignore[assignment]
+
+
     def __init__(
         self,
         name: str,

@@ -39,5 +39,10 @@ def push_case(condition_task: Task) -> object:
     return _open_cases.set((*_open_cases.get(), condition_task))
 
 
+def push_cases(conditions: tuple[Task, ...]) -> object:
+    """Replace the open cases (``apply_map`` builds its scratch flow outside them)."""
+    return _open_cases.set(conditions)
+
+
 def pop_case(token: object) -> None:
     _open_cases.reset(token)  # type: ignore[arg-type]

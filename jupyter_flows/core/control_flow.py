@@ -65,10 +65,11 @@ class Merge(Task):
         return None
 
 
-def merge(*tasks: Task, flow: Any = None) -> Task:
-    """Join the branches of ``case`` blocks: the result of whichever one did not skip."""
-    flow = flow or building.active_flow()
+def merge(*tasks: Task, flow: Any = None, mapped: bool = False) -> Task:
+    """Join the branches of ``case`` blocks: the result of whichever one did not skip
+    (child by child with ``mapped=True``)."""
+    flow = flow if flow is not None else building.active_flow()
     if flow is None:
         raise FlowContextError("merge(...) must be used inside `with Flow(...):`")
     branches: dict[str, Any] = {f"branch_{i}": t for i, t in enumerate(tasks)}
-    return Merge().bind(flow=flow, **branches)
+    return Merge().bind(flow=flow, mapped=mapped, **branches)

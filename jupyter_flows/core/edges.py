@@ -23,6 +23,16 @@ class Edge:
     mapped: bool = False
     flattened: bool = False
 
+    @property
+    def upstream_task(self) -> Task:
+        """Prefect's name for ``upstream``."""
+        return self.upstream
+
+    @property
+    def downstream_task(self) -> Task:
+        """Prefect's name for ``downstream``."""
+        return self.downstream
+
     def __repr__(self) -> str:
         arrow = " -[map]-> " if self.mapped else " -> "
         key = f" ({self.key})" if self.key else ""
@@ -40,6 +50,16 @@ class unmapped:  # lowercase: the public name, as in Prefect
 
 class flatten:  # lowercase: the public name, as in Prefect
     """Concatenate an upstream list of lists into one list before mapping over it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+class mapped:  # lowercase: the public name, as in Prefect
+    """Map over this argument in a plain call: ``add(mapped(xs), 1)`` is
+    ``add.map(xs, unmapped(1))``."""
 
     __slots__ = ("value",)
 

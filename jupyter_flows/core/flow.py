@@ -138,13 +138,16 @@ class Flow:
 
     def add_edge(
         self,
-        upstream: Task,
-        downstream: Task,
+        upstream_task: Task,
+        downstream_task: Task,
         key: str | None = None,
         mapped: bool = False,
         flattened: bool = False,
+        validate: bool | None = None,
     ) -> Edge:
-        """Run ``upstream`` before ``downstream``; with ``key``, feed its result as that input."""
+        """Run ``upstream_task`` before ``downstream_task``; with ``key``, feed its result as
+        that input. (``validate`` is accepted for Prefect code; cycles are found at run.)"""
+        upstream, downstream = upstream_task, downstream_task
         self.add_task(upstream)
         self.add_task(downstream)
         if key is not None:
@@ -192,17 +195,20 @@ class Flow:
         downstream_tasks: Iterable[Any] = (),
         keyword_tasks: dict[str, Any] | None = None,
         mapped: bool = False,
+        validate: bool | None = None,
     ) -> None:
         """Imperative binding: order-only upstream/downstream edges and keyword inputs."""
         self.add_task(task)
-        for up in upstream_tasks:
-            self.add_edge(as_task(up, self), task, mapped=mapped)
-        for down in downstream_tasks:
+        for up in upstream_tasks or ():
+            whole = isinstance(up, unmapped)
+            self.add_edge(as_task(up.value if whole else up, self), task,
+                          mapped=mapped and not whole)
+        for down in downstream_tasks or ():
             self.add_edge(task, as_task(down, self), mapped=mapped)
         for key, value in (keyword_tasks or {}).items():
             self.bind_input(task, key, value, mapped=mapped)
 
-    def chain(self, *tasks: Task) -> list[Edge]:
+    def chain(self, *tasks: Task, validate: bool | None = None) -> list[Edge]:
         """Order-only edges ``a -> b -> c`` for ``chain(a, b, c)``."""
         return [self.add_edge(a, b) for a, b in itertools.pairwise(tasks)]
 
@@ -213,6 +219,27 @@ class Flow:
         if missing:
             raise ValueError(f"reference tasks {missing} are not in flow {self.name!r}")
         self._reference_tasks = tasks
+
+    def copy(self) -> Flow:
+        """A new flow with the same tasks, edges, constants and settings; editing one graph
+        leaves the other as it was."""
+        from jupyter_flows.core.flow_edits import copy_flow
+
+        return copy_flow(self)
+
+    def replace(self, old: Task, new: Any, validate: bool = True) -> None:
+        """Put ``new`` (a task or a constant) where ``old`` is, with ``old``'s edges."""
+        from jupyter_flows.core.flow_edits import replace_task
+
+        replace_task(self, old, new, validate=validate)
+
+    def update(self, flow: Flow, merge_parameters: bool = False,
+               validate: bool | None = None) -> None:
+        """Add every task, edge and constant of ``flow`` to this one; with
+        ``merge_parameters``, a parameter both flows have becomes ``flow``'s."""
+        from jupyter_flows.core.flow_edits import update_flow
+
+        update_flow(self, flow, merge_parameters=merge_parameters)
 
     # ---------------------------------------------------------------- questions
     @property
@@ -238,9 +265,12 @@ class Flow:
         return [t for t in self._tasks if not self._downstream[t]]
 
     def reference_tasks(self) -> list[Task]:
+        """The tasks whose states decide the run's state: those set, else the terminal tasks
+        (a resource manager's cleanup does not count, and does not hide the tasks it follows)."""
         if self._reference_tasks:
             return [t for t in self._tasks if t in self._reference_tasks]
-        return self.terminal_tasks()
+        return [t for t in self._tasks if not _is_cleanup(t) and all(
+            _is_cleanup(e.downstream) for e in self._downstream[t])]
 
     def parameters(self) -> list[Parameter]:
         return [t for t in self._tasks if isinstance(t, Parameter)]
@@ -286,19 +316,25 @@ class Flow:
             run_on_schedule: bool = False, **options: Any) -> State:
         """Run the flow in this process with ``executor``; see ``engine.run_flow``.
 
-        A scheduled flow runs once, now, unless ``run_on_schedule=True``: then it runs at
-        each time of its schedule until interrupted (see ``engine.on_schedule``).
+        Keywords naming a parameter are parameter values, as in Prefect:
+        ``flow.run(n=3)`` is ``flow.run(parameters={"n": 3})``. A scheduled flow runs once,
+        now, unless ``run_on_schedule=True``: then it runs at each time of its schedule until
+        interrupted (see ``engine.on_schedule``).
         """
         from jupyter_flows.engine.flow_runner import run_flow
 
+        names = {p.name for p in self.parameters()}
+        given = dict(parameters or {})
+        for name in [k for k in options if k in names]:
+            given[name] = options.pop(name)
         if run_on_schedule or self.schedule is not None:
             from jupyter_flows.engine import on_schedule
 
             if run_on_schedule:
-                return on_schedule.run_on_schedule(self, parameters, executor=executor,
+                return on_schedule.run_on_schedule(self, given or None, executor=executor,
                                                    **options)
             on_schedule.note_schedule_ignored(self)
-        return run_flow(self, parameters=parameters, executor=executor, **options)
+        return run_flow(self, parameters=given, executor=executor, **options)
 
     def register(self, project: str = "default", **options: Any) -> Any:
         """Store the flow's code and register it with the backend; see ``registration``."""
@@ -314,3 +350,7 @@ class Flow:
 
     def __repr__(self) -> str:
         return f"<Flow: {self.name} ({len(self._tasks)} tasks)>"
+
+
+def _is_cleanup(task: Task) -> bool:
+    return bool(getattr(task, "is_resource_cleanup", False))

@@ -1,64 +1,97 @@
 """Triggers decide, from the upstream states, whether a task may run.
 
-A trigger takes the upstream states (a mapped upstream counts once per child, as in
-Prefect 1.x) and returns True to run; False makes the task ``TriggerFailed``.
-``manual_only`` raises :class:`PAUSE` instead, and a trigger raising :class:`SKIP` makes the
-task ``Skipped`` (``not_all_skipped`` does when every upstream skipped).
+A trigger is ``fn(upstream_states: dict[Edge, State]) -> bool``, as in Prefect 1.x: it
+returns True to run, and False or ``raise TRIGGERFAIL(...)`` make the task
+``TriggerFailed``. The state of a mapped upstream is its ``Mapped`` parent; the built-in
+triggers count its children one by one (``all_states``). ``manual_only`` raises
+:class:`PAUSE`, and a trigger raising :class:`SKIP` makes the task ``Skipped``
+(``not_all_skipped`` does when every upstream skipped). This module is also
+``jupyter_flows.triggers``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from jupyter_flows.signals import PAUSE, SKIP
+from jupyter_flows.signals import PAUSE, SKIP, TRIGGERFAIL
 
 if TYPE_CHECKING:
+    from jupyter_flows.core.edges import Edge
     from jupyter_flows.engine.states import State
 
-Trigger = Callable[[Collection["State"]], bool]
+UpstreamStates = Mapping["Edge", "State"]
+Trigger = Callable[[UpstreamStates], bool]
 
 
-def all_successful(upstream_states: Collection[State]) -> bool:
-    """Run when every upstream task succeeded (the default)."""
-    return all(s.is_successful() for s in upstream_states)
+def all_states(upstream_states: UpstreamStates | Iterable[State]) -> list[State]:
+    """Every upstream state, with a mapped upstream's children in place of its parent."""
+    values: Iterable[Any] = (upstream_states.values() if isinstance(upstream_states, Mapping)
+                             else upstream_states)
+    flat: list[State] = []
+    for state in values:
+        if state.map_states is not None and state.is_mapped():
+            flat.extend(state.map_states)
+        else:
+            flat.append(state)
+    return flat
 
 
-def all_finished(upstream_states: Collection[State]) -> bool:
+def all_successful(upstream_states: UpstreamStates) -> bool:
+    """Run when every upstream task succeeded (the default); skips count as successes."""
+    if not all(s.is_successful() for s in all_states(upstream_states)):
+        raise TRIGGERFAIL("some upstream tasks did not succeed")
+    return True
+
+
+def all_finished(upstream_states: UpstreamStates) -> bool:
     """Run when every upstream task finished, whatever the outcome."""
-    return all(s.is_finished() for s in upstream_states)
+    if not all(s.is_finished() for s in all_states(upstream_states)):
+        raise TRIGGERFAIL("some upstream tasks did not finish")
+    return True
 
 
 always_run = all_finished
 
 
-def all_failed(upstream_states: Collection[State]) -> bool:
+def all_failed(upstream_states: UpstreamStates) -> bool:
     """Run only when every upstream task failed (a cleanup or alert task)."""
-    return all(s.is_failed() for s in upstream_states)
+    if not all(s.is_failed() for s in all_states(upstream_states)):
+        raise TRIGGERFAIL("some upstream tasks did not fail")
+    return True
 
 
-def any_successful(upstream_states: Collection[State]) -> bool:
+def any_successful(upstream_states: UpstreamStates) -> bool:
     """Run when at least one upstream task succeeded (or there are none)."""
-    return not upstream_states or any(s.is_successful() for s in upstream_states)
+    states = all_states(upstream_states)
+    if states and not any(s.is_successful() for s in states):
+        raise TRIGGERFAIL("no upstream task succeeded")
+    return True
 
 
-def any_failed(upstream_states: Collection[State]) -> bool:
+def any_failed(upstream_states: UpstreamStates) -> bool:
     """Run when at least one upstream task failed (or there are none)."""
-    return not upstream_states or any(s.is_failed() for s in upstream_states)
+    states = all_states(upstream_states)
+    if states and not any(s.is_failed() for s in states):
+        raise TRIGGERFAIL("no upstream task failed")
+    return True
 
 
-def not_all_skipped(upstream_states: Collection[State]) -> bool:
+def not_all_skipped(upstream_states: UpstreamStates) -> bool:
     """Run when every upstream succeeded and at least one of them did not skip (``merge``).
 
     When every upstream skipped (no ``case`` branch ran) the task skips too, as in Prefect
     1.x: a flow whose branches all stayed closed has not failed.
     """
-    if upstream_states and all(s.is_skipped() for s in upstream_states):
+    states = all_states(upstream_states)
+    if states and all(s.is_skipped() for s in states):
         raise SKIP("every upstream task was skipped")
-    return all(s.is_successful() for s in upstream_states)
+    if not all(s.is_successful() for s in states):
+        raise TRIGGERFAIL("some upstream tasks did not succeed")
+    return True
 
 
-def manual_only(upstream_states: Collection[State]) -> bool:
+def manual_only(upstream_states: UpstreamStates) -> bool:
     """Never run on its own: the task pauses until a run resumes it by name."""
     raise PAUSE("waiting for manual approval")
 
@@ -68,21 +101,27 @@ def _bounded_count(
 ) -> Trigger:
     """A trigger counting upstream states for which ``predicate_name`` holds.
 
-    Integers are counts; floats in [0, 1] are fractions of the upstream tasks.
+    A bound below 1 is a fraction of the upstream states, others are counts (Prefect's
+    rule); with no upstream tasks at all the task runs.
     """
     if at_least is None and at_most is None:
         raise ValueError(f"some_{predicate_name}: give at_least, at_most or both")
 
-    def trigger(upstream_states: Collection[State]) -> bool:
-        total = len(upstream_states)
-        hits = sum(getattr(s, f"is_{predicate_name}")() for s in upstream_states)
+    def trigger(upstream_states: UpstreamStates) -> bool:
+        states = all_states(upstream_states)
+        if not states:
+            return True
+        total = len(states)
+        hits = sum(getattr(s, f"is_{predicate_name}")() for s in states)
 
         def bound(b: int | float) -> float:
-            return b * total if isinstance(b, float) else b
+            return b * total if b < 1 else b
 
-        if at_least is not None and hits < bound(at_least):
-            return False
-        return not (at_most is not None and hits > bound(at_most))
+        low = bound(at_least) if at_least is not None else 0
+        high = bound(at_most) if at_most is not None else total
+        if not low <= hits <= high:
+            raise TRIGGERFAIL(f"{hits} of {total} upstream states are {predicate_name}")
+        return True
 
     trigger.__name__ = f"some_{predicate_name}(at_least={at_least}, at_most={at_most})"
     return trigger

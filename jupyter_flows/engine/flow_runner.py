@@ -10,6 +10,12 @@ child ``i`` upstream, so chains of maps run depth-first.
 
 At the end, one gather brings back each task's final state; the flow's state follows from
 its reference tasks.
+
+Ctrl-C (KeyboardInterrupt in the driver) ends the run within about a second: the session
+stops what runs (worker threads get TaskInterrupted, pool processes are killed), every
+task run that had not finished becomes ``Cancelled``, observers get those states, and
+``flow.run`` *returns* the ``Cancelled`` flow state (as Prefect 1.x's did) instead of
+raising, so a notebook shows one line, not a traceback.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from jupyter_flows.engine.logs import ensure_default_handler
 from jupyter_flows.engine.observers import ObserverHub, RunObserver
 from jupyter_flows.engine.results import Result
 from jupyter_flows.engine.states import (
+    Cancelled,
     Crashed,
     Failed,
     Paused,
@@ -37,7 +44,12 @@ from jupyter_flows.engine.states import (
     State,
     Success,
 )
-from jupyter_flows.engine.task_runner import TaskRunner, flattened_widths, map_width
+from jupyter_flows.engine.task_runner import (
+    TaskRunner,
+    flattened_widths,
+    indexable,
+    map_width,
+)
 from jupyter_flows.errors import ParameterError, ResultError
 from jupyter_flows.executors.base import Call, ExecutionError, Ref, Session, executor_from_config
 
@@ -60,7 +72,7 @@ def resolve_parameters(flow: Flow, given: Mapping[str, Any] | None) -> dict[str,
             f"flow {flow.name!r} needs a value for required parameter"
             f" {', '.join(map(repr, missing))}: flow.run(parameters={{{missing[0]!r}: ...}})"
         )
-    return {name: given.get(name, p.default) for name, p in params.items()}
+    return {name: p.coerce(given.get(name, p.default)) for name, p in params.items()}
 
 
 def _given(state: State) -> State:
@@ -116,6 +128,32 @@ class _Planner:
         tasks = list(self.handle)
         states = self.session.gather([self.handle[t] for t in tasks])
         return {t: self._final(s) for t, s in zip(tasks, states)}
+
+    def cancel(self) -> dict[Task, State]:
+        """After an interrupt: stop the session's running calls; what finished keeps its
+        state, everything else is Cancelled (saying whether it was running)."""
+        from jupyter_flows.engine import interrupts
+
+        running = self.session.running()
+        stuck = self.session.interrupt(grace=0.5)
+        done = self.session.finished()
+
+        def state_of(key: str | None) -> State:
+            value = done.get(key) if key is not None else None
+            if isinstance(value, State) and value.is_finished():
+                return value
+            if key in stuck:
+                return stuck[key]
+            return Cancelled(interrupts.INTERRUPTED if key in running else interrupts.NOT_RUN)
+
+        states: dict[Task, State] = {}
+        for task in self.order:
+            key = self.handle.get(task)
+            state = state_of(key)
+            if task in self.children and state.is_cancelled():
+                state.map_states = [state_of(k) for k in self.children[task]]
+            states[task] = state
+        return states
 
     @staticmethod
     def _final(value: Any) -> State:
@@ -207,13 +245,12 @@ class _Planner:
                 continue
             value, is_known = self._driver_value(up)
             if is_known:
-                try:
-                    picks = ([(i, k) for i, inner in enumerate(value) for k in range(len(inner))]
-                             if edge.flattened else list(range(len(value))))
-                except TypeError:
+                if not indexable(value) or (edge.flattened and not all(map(indexable, value))):
                     failure = (f"cannot map over {up.slug!r}: a {type(value).__name__}"
                                f" is not a sequence")
                     continue
+                picks = ([(i, k) for i, inner in enumerate(value) for k in range(len(inner))]
+                         if edge.flattened else list(range(len(value))))
                 feeds[edge] = ("pick", picks)
                 widths.append(len(picks))
                 continue
@@ -278,10 +315,16 @@ class _ChildCache:
         return self.entries.get(index) if index is not None else None
 
 
-def _flow_state(flow: Flow, task_states: dict[Task, State], duration: float) -> State:
+def _flow_state(flow: Flow, task_states: dict[Task, State], duration: float,
+                interrupted: bool = False) -> State:
     paused = [t.slug or t.name for t, s in task_states.items() if s.is_paused()]
-    if paused:
-        state: State = Paused(
+    if interrupted:
+        cancelled = sum(1 for s in task_states.values() if s.is_cancelled())
+        state: State = Cancelled(
+            f"interrupted (KeyboardInterrupt) after {duration:.1f} s;"
+            f" {cancelled} task run(s) cancelled")
+    elif paused:
+        state = Paused(
             f"waiting for approval of {', '.join(paused)}: run again with"
             f" task_states=state.result, resume=[...]"
         )
@@ -347,12 +390,19 @@ def run_flow(
     _log.info("flow run %r of %r: started with %s", run_id, flow.name, chosen.describe())
     # not `cache_store or ...`: an empty MemoryCacheStore is falsy (it has __len__)
     store = cache_store if cache_store is not None else default_cache_store
+    interrupted = False
     with chosen.start(hub.task_event if hub is not None else None) as session:
         planner = _Planner(flow, order, params, session, run_id, task_states or {}, resumed,
                            store)
-        states = planner.run()
+        try:
+            states = planner.run()
+        except KeyboardInterrupt:
+            _log.warning("flow run %r of %r: interrupted; cancelling its task runs",
+                         run_id, flow.name)
+            interrupted = True
+            states = planner.cancel()
     _remember_cacheable(flow, states, store)
-    final = _flow_state(flow, states, time.perf_counter() - started)
+    final = _flow_state(flow, states, time.perf_counter() - started, interrupted)
     final.context = {**(final.context or {}), "flow_run_id": run_id}
     final = _flow_handlers(flow, state, final)
     log = _log.error if final.is_failed() else _log.info

@@ -9,8 +9,13 @@ event sink (observers on the driver):
     (trigger raises SKIP)        -> Skipped
     (manual_only, not resumed)   -> Paused
     (target exists / cache hit)  -> Cached
-    Running -> Success | Failed | TimedOut | Skipped
+    Running -> Success | Failed | TimedOut | Skipped | Paused (PAUSE) | TriggerFailed
+    Running -(LOOP)-> Running ...        the next iteration, with task_loop_result
     Failed/TimedOut with retries left, or RETRY -> Retrying -> (retry_delay) -> Running ...
+    (KeyboardInterrupt) -> Cancelled      the flow run was interrupted
+
+An attempt of a task with a ``timeout`` runs in a child process (``isolation``) that is
+killed when the timeout passes, before any retry starts.
 
 The runner never raises for user errors: they become ``Failed`` states carrying the
 exception and its traceback without engine frames.
@@ -18,13 +23,10 @@ exception and its traceback without engine frames.
 
 from __future__ import annotations
 
-import contextvars
+import collections.abc
 import logging
-import os
 import pickle
-import threading
 import time
-import traceback as tb_module
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -33,6 +35,7 @@ from jupyter_flows.core.parameter import Parameter
 from jupyter_flows.core.task import Task
 from jupyter_flows.engine import cache_validators
 from jupyter_flows.engine.context import RunContext, reset_run_context, set_run_context
+from jupyter_flows.engine.isolation import TaskTimeoutError, call_isolated
 from jupyter_flows.engine.logs import (
     CollectLogs,
     LogSink,
@@ -45,6 +48,7 @@ from jupyter_flows.engine.logs import (
 from jupyter_flows.engine.results import Result, location_values, render_location
 from jupyter_flows.engine.states import (
     Cached,
+    Cancelled,
     Failed,
     Mapped,
     Paused,
@@ -57,61 +61,42 @@ from jupyter_flows.engine.states import (
     TimedOut,
     TriggerFailed,
 )
-from jupyter_flows.errors import ResultError
-from jupyter_flows.signals import FAIL, PAUSE, RETRY, SKIP, SUCCESS, Signal
+from jupyter_flows.engine.tracebacks import user_traceback
+from jupyter_flows.errors import ResultError, TaskIsolationError
+from jupyter_flows.signals import (
+    FAIL,
+    LOOP,
+    PAUSE,
+    RETRY,
+    SKIP,
+    SUCCESS,
+    TRIGGERFAIL,
+    VALIDATIONFAIL,
+    Signal,
+)
 
 EventSink = Callable[[str, "int | None", State], None]
 """``sink(task_slug, map_index, state)``: delivers a state change to the driver's observers."""
 
-_ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _log = logging.getLogger("jupyter_flows.engine")
 
 Pick = "int | tuple[int, int] | None"
 
 
-class TaskTimeoutError(TimeoutError):
-    pass
+class TaskInterrupted(KeyboardInterrupt):
+    """Raised in a worker thread running a task when the flow run is interrupted."""
+
+
+class _Loop(State):
+    """What an attempt that raised LOOP hands back to the retry loop (never reported)."""
+
+    __slots__ = ()
 
 
 class CachedStates(Protocol):
     """Cached states of earlier runs by map index (None for an unmapped task)."""
 
     def get(self, index: int | None, /) -> State | None: ...
-
-
-def user_traceback(exc: BaseException) -> str:
-    """The exception's traceback text, starting at the first frame outside jupyter-flows."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_ENGINE_DIR):
-        tb = tb.tb_next
-    exc.__traceback__ = tb
-    return "".join(tb_module.format_exception(type(exc), exc, tb))
-
-
-def _call_with_timeout(fn: Callable[..., Any], inputs: dict[str, Any], timeout: float) -> Any:
-    """Run ``fn`` in a helper thread and stop waiting after ``timeout`` seconds.
-
-    Python cannot kill a thread: a hung function keeps its (daemon) thread until it returns,
-    but the run moves on, as on every executor.
-    """
-    box: list[Any] = []
-    ctx = contextvars.copy_context()
-
-    def target() -> None:
-        try:
-            box.append((True, ctx.run(fn, **inputs)))
-        except BaseException as exc:
-            box.append((False, exc))
-
-    thread = threading.Thread(target=target, name="jupyter-flows-timeout", daemon=True)
-    thread.start()
-    thread.join(timeout)
-    if not box:
-        raise TaskTimeoutError(f"timed out after {timeout:g} s")
-    ok, value = box[0]
-    if ok:
-        return value
-    raise value
 
 
 def element_state(state: State, pick: Any) -> State:
@@ -136,6 +121,18 @@ def _flat_states(states: Sequence[State]) -> list[State]:
         else:
             flat.append(s)
     return flat
+
+
+class TaskStandIn:
+    """What a worker knows of an upstream task: enough for triggers and messages."""
+
+    __slots__ = ("name", "slug", "tags")
+
+    def __init__(self, task: Task) -> None:
+        self.name, self.slug, self.tags = task.name, task.slug, task.tags
+
+    def __repr__(self) -> str:
+        return f"<Task: {self.slug or self.name}>"
 
 
 class TaskRunner:
@@ -163,6 +160,21 @@ class TaskRunner:
         self.portable = portable  # states must pickle (they cross processes)
         self.map_failure = map_failure  # set when a map could not expand
         self.log_sink = log_sink  # where records go when this runs in another process
+
+    def __getstate__(self) -> dict[str, Any]:
+        # a runner travels to workers with its own task only: the upstream tasks of its
+        # edges become stand-ins (name, slug, tags), so an upstream that cannot be pickled
+        # (or is large) does not travel with every downstream runner
+        state = {name: getattr(self, name) for name in TaskRunner.__slots__}
+        state["edges"] = tuple((TaskStandIn(e.upstream), e.key, e.mapped, e.flattened)
+                               for e in self.edges)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+        self.edges = tuple(Edge(up, self.task, key, mapped, flattened)
+                           for up, key, mapped, flattened in state["edges"])
 
     # ------------------------------------------------------------------ steps
     def _move(self, old: State | None, new: State, map_index: int | None) -> State:
@@ -192,21 +204,22 @@ class TaskRunner:
                 return self._move(None, Pending("an upstream task has not finished"), map_index)
         if task.skip_on_upstream_skip and any(s.is_skipped() for s in flat):
             return self._move(None, Skipped("an upstream task was skipped"), map_index)
+        upstream_states = dict(zip(self.edges, upstream))
         try:
-            ready = task.trigger(flat)
+            ready = task.trigger(upstream_states)
         except PAUSE as signal:
             if not self.resumed:
                 return self._move(None, Paused(signal.message), map_index)
             ready = True
         except SKIP as signal:  # e.g. merge() when no case branch ran: skip, not a failure
             return self._move(None, Skipped(signal.message), map_index)
+        except TRIGGERFAIL as signal:
+            return self._move(None, self._trigger_failed(upstream, signal.message), map_index)
         except Exception as exc:
             return self._move(None, TriggerFailed(
                 f"trigger {_name(task.trigger)} raised {type(exc).__name__}: {exc}"), map_index)
         if not ready:
-            names = ", ".join(f"{e.upstream.slug}={s.name}" for e, s in zip(self.edges, upstream))
-            return self._move(None, TriggerFailed(
-                f"trigger {_name(task.trigger)} was not met (upstream: {names})"), map_index)
+            return self._move(None, self._trigger_failed(upstream, None), map_index)
         if self.map_failure is not None:
             return self._move(None, Failed(self.map_failure), map_index)
         if isinstance(task, Parameter):
@@ -217,6 +230,12 @@ class TaskRunner:
             if edge.key is not None:
                 inputs[edge.key] = state.result
         return self._run(inputs, map_index)
+
+    def _trigger_failed(self, upstream: Sequence[State], reason: str | None) -> State:
+        names = ", ".join(f"{e.upstream.slug}={s.name}" for e, s in zip(self.edges, upstream))
+        why = f": {reason}" if reason else ""
+        return TriggerFailed(f"trigger {_name(self.task.trigger)} was not met{why}"
+                             f" (upstream: {names})")
 
     def _run(self, inputs: dict[str, Any], map_index: int | None) -> State:
         task = self.task
@@ -265,40 +284,21 @@ class TaskRunner:
         result = self.result
         logger = task_logger(self.flow_name, slug, task.name, map_index, self.flow_run_id)
         ctx = RunContext(self.flow_name, self.flow_run_id, task.name, slug, map_index, run_name,
-                         1, self.parameters, logger)
+                         1, self.parameters, resume=self.resumed, logger=logger)
         previous: State | None = None
-        run_count = 0
-        while True:
-            run_count += 1
-            ctx.run_count = run_count
-            previous = self._move(previous, Running(run_count=run_count), map_index)
-            if not previous.is_running():  # a state handler failed (or replaced) the run
-                return previous
-            state = self._attempt(inputs, ctx)
-            state.run_count = run_count
-            retry = isinstance(state, Retrying)
-            if not retry and isinstance(state, Failed) and run_count <= task.max_retries:
-                error = state.result
-                # FAIL is an Exception, so retry_on=(Exception,) would match it, but the
-                # signal means "fail now, without retrying"
-                if isinstance(state, TimedOut) or (
-                    isinstance(error, BaseException) and not isinstance(error, FAIL)
-                    and isinstance(error, task.retry_on)
-                ):
-                    retry = True
-            if not retry:
-                break
-            delay = task.retry_delay
-            logger.warning("attempt %d failed (%s); retrying in %gs", run_count,
-                           state.message, delay)
-            previous = self._move(previous, Retrying(
-                f"attempt {run_count} failed: {state.message}; retrying in {delay:g} s",
-                run_count=run_count, timestamp=time.time() + delay), map_index)
-            if not previous.is_retrying():
-                return previous
-            if delay:
-                time.sleep(delay)
-
+        try:
+            state, previous = self._attempts(inputs, ctx, map_index)
+        except KeyboardInterrupt as exc:
+            # the flow run is being interrupted: report this run Cancelled, then stop (in
+            # the driver's thread the interrupt goes on up to the flow runner)
+            cancelled: State = Cancelled("interrupted while running (KeyboardInterrupt)",
+                                  run_count=ctx.run_count)
+            cancelled = self._move(previous, cancelled, map_index)
+            if isinstance(exc, TaskInterrupted):
+                return cancelled
+            raise
+        if state is previous:  # a state handler failed (or replaced) the run
+            return state
         if isinstance(state, Success) and not isinstance(state, Skipped):
             if task.cache_for is not None:
                 state.cached_inputs = cache_validators.cache_record(
@@ -315,8 +315,60 @@ class TaskRunner:
                     state = Failed(str(exc), result=exc)
         if isinstance(state, Failed):
             logger.error("%s%s", state.message, f"\n{state.traceback}" if state.traceback else "")
-        state.context = {"task_run_name": run_name} if run_name else None
+        context: dict[str, Any] = {"task_run_name": run_name} if run_name else {}
+        if ctx.loop_count > 1:
+            context["loop_count"] = ctx.loop_count
+        state.context = context or None
         return self._move(previous, state, map_index)
+
+    def _attempts(self, inputs: dict[str, Any], ctx: RunContext,
+                  map_index: int | None) -> tuple[State, State | None]:
+        """Attempts until one ends the run: retries and LOOP iterations; returns the final
+        state and the last state moved to (the same object when a handler stopped it)."""
+        task = self.task
+        previous: State | None = None
+        run_count = 0
+        message: str | None = None
+        while True:
+            run_count += 1
+            ctx.run_count = run_count
+            previous = self._move(previous, Running(message, run_count=run_count), map_index)
+            if not previous.is_running():
+                return previous, previous
+            state = self._attempt(inputs, ctx)
+            if isinstance(state, _Loop):  # the next iteration; retries count per iteration
+                ctx.loop_count += 1
+                ctx.loop_result = state.result
+                message = f"loop iteration {ctx.loop_count}" + (
+                    f" ({state.message})" if state.message else "")
+                run_count = 0
+                continue
+            message = None
+            state.run_count = run_count
+            retry = isinstance(state, Retrying)
+            if not retry and isinstance(state, Failed) and run_count <= task.max_retries:
+                error = state.result
+                # FAIL is an Exception, so retry_on=(Exception,) would match it, but the
+                # signal means "fail now, without retrying"; a call that cannot travel to
+                # its child process will not travel on a retry either
+                if isinstance(state, TimedOut) or (
+                    isinstance(error, BaseException)
+                    and not isinstance(error, FAIL | TaskIsolationError)
+                    and isinstance(error, task.retry_on)
+                ):
+                    retry = True
+            if not retry:
+                return state, previous
+            delay = task.retry_delay
+            ctx.logger.warning("attempt %d failed (%s); retrying in %gs", run_count,
+                               state.message, delay)
+            previous = self._move(previous, Retrying(
+                f"attempt {run_count} failed: {state.message}; retrying in {delay:g} s",
+                run_count=run_count, timestamp=time.time() + delay), map_index)
+            if not previous.is_retrying():
+                return previous, previous
+            if delay:
+                time.sleep(delay)
 
     def _attempt(self, inputs: dict[str, Any], ctx: RunContext) -> State:
         task = self.task
@@ -326,10 +378,12 @@ class TaskRunner:
             if task.timeout is None:
                 value = task.run(**inputs)
             else:
-                value = _call_with_timeout(task.run, inputs, task.timeout)
+                value = call_isolated(task.run, inputs, ctx, task.timeout)
             return Success(result=value)
         except TaskTimeoutError as exc:
             return TimedOut(f"task {task.name!r} {exc}", result=exc)
+        except TaskIsolationError as exc:
+            return Failed(str(exc), result=exc)
         except Signal as signal:
             return self._signal_state(signal)
         except Exception as exc:
@@ -348,8 +402,12 @@ class TaskRunner:
         if isinstance(signal, RETRY):
             return Retrying(message or "the task asked to be retried")
         if isinstance(signal, PAUSE):
-            return Paused(message)
-        if isinstance(signal, FAIL):
+            return Paused(message or "the task paused itself: resume it to run it again")
+        if isinstance(signal, LOOP):
+            return _Loop(message, result=signal.result)
+        if isinstance(signal, TRIGGERFAIL):
+            return TriggerFailed(message or "the task failed its trigger", result=signal)
+        if isinstance(signal, FAIL | VALIDATIONFAIL):
             state = Failed(message or "the task failed itself", result=signal)
             state.traceback = user_traceback(signal)
             return state
@@ -396,17 +454,22 @@ def map_width(state: State) -> int | None:
         return None
     if state.map_states is not None:
         return len(state.map_states)
-    try:
-        return len(state.result)
-    except TypeError:
-        return None
+    return len(state.result) if indexable(state.result) else None
+
+
+def indexable(value: Any) -> bool:
+    """Whether a map can take element ``i`` of ``value``: a sequence, not a set or a dict."""
+    if isinstance(value, collections.abc.Sequence):
+        return True
+    if isinstance(value, collections.abc.Mapping | collections.abc.Set):
+        return False
+    return hasattr(value, "__getitem__") and hasattr(value, "__len__")
 
 
 def flattened_widths(state: State) -> list[int] | None:
     """The length of each inner list of an upstream result that is to be flattened."""
     if not state.is_successful() or state.is_skipped():
         return None
-    try:
-        return [len(inner) for inner in state.result]
-    except TypeError:
+    if not indexable(state.result) or not all(indexable(i) for i in state.result):
         return None
+    return [len(inner) for inner in state.result]

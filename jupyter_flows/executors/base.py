@@ -74,6 +74,20 @@ class Session(Protocol):
 
     def gather(self, keys: Sequence[str]) -> list[Any]: ...
 
+    # after Ctrl-C (KeyboardInterrupt) in the driver
+    def finished(self) -> dict[str, Any]:
+        """The results of the calls that finished so far, by key."""
+        ...
+
+    def running(self) -> set[str]:
+        """The keys of the calls running now."""
+        ...
+
+    def interrupt(self, grace: float) -> dict[str, Any]:
+        """Stop the running calls; those still running after ``grace`` seconds, each with
+        the Cancelled state that says why."""
+        ...
+
 
 class Executor(BaseModel):
     """Base of executor configs; ``start`` opens a session for one flow run."""
@@ -135,6 +149,51 @@ def validation_message(model_name: str, exc: ValidationError) -> str:
         field = ".".join(str(p) for p in err["loc"]) or "(config)"
         lines.append(f"{model_name}.{field}: {err['msg']}")
     return "; ".join(lines)
+
+
+def _runner_of(fn: Any) -> Any:
+    """The task runner behind a call (a runner, or its bound ``collect``), else None."""
+    from jupyter_flows.engine.task_runner import TaskRunner
+
+    if isinstance(fn, TaskRunner):
+        return fn
+    owner = getattr(fn, "__self__", None)
+    return owner if isinstance(owner, TaskRunner) else None
+
+
+def _failed_to_ship(message: str) -> State:
+    from jupyter_flows.engine.states import Failed
+
+    return Failed(message)
+
+
+def without_unshippable(calls: Sequence[Call], where: str) -> tuple[list[Call], bool]:
+    """``calls`` with each call whose task cannot be pickled replaced by one returning a
+    Failed state that names the task and the reason; and whether any was replaced."""
+    import cloudpickle
+
+    problems: dict[int, str | None] = {}
+    out: list[Call] = []
+    for call in calls:
+        runner = _runner_of(call.fn)
+        if runner is None:
+            out.append(call)
+            continue
+        if id(runner) not in problems:
+            try:
+                cloudpickle.dumps(runner)
+                problems[id(runner)] = None
+            except Exception as exc:
+                slug = runner.task.slug or runner.task.name
+                problems[id(runner)] = (
+                    f"task {slug!r} cannot be sent to {where}: {type(exc).__name__}: {exc}"
+                    f" (a task's function, options and constant inputs must pickle with"
+                    f" cloudpickle; run it on an in-process executor, or keep such objects"
+                    f" out of the task)")
+        problem = problems[id(runner)]
+        out.append(call if problem is None else
+                   Call(call.key, _failed_to_ship, (problem,), call.label))
+    return out, any(p is not None for p in problems.values())
 
 
 def iter_refs(args: Sequence[Any]) -> Iterator[str]:

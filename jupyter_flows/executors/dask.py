@@ -12,7 +12,7 @@ import importlib
 import logging
 import os
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
 
@@ -20,7 +20,13 @@ from pydantic import Field, field_validator
 
 from jupyter_flows.engine.logs import LogSink, reemit
 from jupyter_flows.errors import ExecutorError
-from jupyter_flows.executors.base import Call, EventHandler, ExecutionError, Executor
+from jupyter_flows.executors.base import (
+    Call,
+    EventHandler,
+    ExecutionError,
+    Executor,
+    without_unshippable,
+)
 from jupyter_flows.executors.graphs import stage_graph
 
 
@@ -84,10 +90,23 @@ class DaskSession:
             self._on_event(msg["slug"], msg["map_index"], state)
 
     def submit(self, calls: Sequence[Call]) -> None:
-        graph = stage_graph(calls, self.futures.__getitem__)
-        keys = [c.key for c in calls]
-        futures = self.client.get(graph, keys, sync=False)
-        self.futures.update(zip(keys, futures))
+        try:
+            self._submit(calls)
+        except Exception:
+            # a task that cannot be pickled fails the whole graph; fail just those tasks
+            # (nothing was sent: the graph is serialized before it leaves)
+            shippable, replaced = without_unshippable(calls, "the Dask workers")
+            if not replaced:
+                raise
+            self._submit(shippable)
+
+    def _submit(self, calls: Sequence[Call]) -> None:
+        # calls come in dependency order, so consecutive runs of one resource need keep it
+        for resources, segment in _by_resources(calls):
+            graph = stage_graph(segment, self.futures.__getitem__)
+            keys = [c.key for c in segment]
+            futures = self.client.get(graph, keys, sync=False, resources=resources)
+            self.futures.update(zip(keys, futures))
 
     def gather(self, keys: Sequence[str]) -> list[Any]:
         from distributed import wait
@@ -105,6 +124,61 @@ class DaskSession:
     def close(self) -> None:
         self.client.unsubscribe_topic(self.log_sink.topic)
         self.futures.clear()
+
+    # ------------------------------------------------------------------ interrupts
+    def finished(self) -> dict[str, Any]:
+        done = {k: f for k, f in self.futures.items() if f.status == "finished"}
+        try:
+            return dict(zip(done, self.client.gather(list(done.values()))))
+        except Exception:
+            return {}
+
+    def running(self) -> set[str]:
+        return {k for k, f in self.futures.items() if f.status == "pending"}
+
+    def interrupt(self, grace: float) -> dict[str, Any]:
+        """Cancel what has not finished; Dask cannot stop a call already on a worker."""
+        from jupyter_flows.engine.states import Cancelled
+
+        pending = {k: f for k, f in self.futures.items() if f.status == "pending"}
+        self.client.cancel(list(pending.values()))
+        return {k: Cancelled("cancelled on the Dask cluster; a call already running on a"
+                             " worker goes on there until it returns") for k in pending}
+
+
+RESOURCE_TAG = "dask-resource:"
+
+
+def task_resources(tags: Iterable[str], task_name: str) -> dict[str, float] | None:
+    """Worker resources a task needs, from tags like ``dask-resource:GPU=1`` (Prefect's)."""
+    found: dict[str, float] = {}
+    for tag in tags:
+        if not tag.startswith(RESOURCE_TAG):
+            continue
+        name, sep, amount = tag[len(RESOURCE_TAG):].partition("=")
+        try:
+            found[name] = float(amount)
+        except ValueError:
+            sep = ""
+        if not sep or not name:
+            raise ExecutorError(
+                f"task {task_name!r}: tag {tag!r} should read 'dask-resource:NAME=AMOUNT',"
+                f" like 'dask-resource:GPU=1'")
+    return found or None
+
+
+def _by_resources(calls: Sequence[Call]) -> list[tuple[dict[str, float] | None, list[Call]]]:
+    from jupyter_flows.engine.task_runner import TaskRunner
+
+    segments: list[tuple[dict[str, float] | None, list[Call]]] = []
+    for call in calls:
+        needs = (task_resources(call.fn.task.tags, call.fn.task.name)
+                 if isinstance(call.fn, TaskRunner) else None)
+        if segments and segments[-1][0] == needs:
+            segments[-1][1].append(call)
+        else:
+            segments.append((needs, [call]))
+    return segments
 
 
 def _import_path(value: Any) -> str:
@@ -130,6 +204,21 @@ class DaskExecutor(Executor):
     )
     client_kwargs: dict[str, Any] | None = Field(None, description="arguments of Client()")
     debug: bool = Field(False, description="show the cluster's own logs")
+    performance_report_path: str | None = Field(
+        None, description="write Dask's performance report of the run (HTML) here; needs bokeh"
+    )
+
+    def __init__(self, address: str | None = None, /, **data: Any) -> None:
+        if address is not None:
+            if data.get("address") is not None:
+                raise TypeError("DaskExecutor: address given twice")
+            data["address"] = address
+        super().__init__(**data)
+
+    @field_validator("debug", mode="before")
+    @classmethod
+    def _debug_none(cls, value: Any) -> Any:
+        return False if value is None else value  # Prefect's default was None
 
     @field_validator("cluster_class", mode="before")
     @classmethod
@@ -198,12 +287,30 @@ class DaskExecutor(Executor):
             client = Client(cluster, **client_kwargs)
         session = DaskSession(client, on_event)
         try:
-            yield session
+            with self._report(client):
+                yield session
         finally:
             session.close()
             client.close()
             if cluster is not None:
                 cluster.close()
+
+
+    @contextmanager
+    def _report(self, client: Any) -> Iterator[None]:
+        if not self.performance_report_path:
+            yield
+            return
+        try:
+            import bokeh  # noqa: F401  (Dask renders the report with it)
+        except ImportError:
+            raise ExecutorError(
+                "DaskExecutor.performance_report_path: Dask renders the report with bokeh,"
+                " which is not installed: pip install 'jupyter-flows[dask-report]'") from None
+        from distributed import performance_report
+
+        with client.as_current(), performance_report(filename=self.performance_report_path):
+            yield
 
 
 def _accepts(cls: Any, name: str) -> bool:

@@ -16,15 +16,28 @@ class LocalSession:
     def __init__(self, on_event: EventHandler | None) -> None:
         self.sink = on_event
         self.values: dict[str, Any] = {}
+        self.current: str | None = None
 
     def submit(self, calls: Sequence[Call]) -> None:
         values = self.values
         for call in calls:
             args = [values[a.key] if type(a) is Ref else a for a in call.args]
+            self.current = call.key
             values[call.key] = call.fn(*args)
+        self.current = None
 
     def gather(self, keys: Sequence[str]) -> list[Any]:
         return [self.values[k] for k in keys]
+
+    # Ctrl-C raises KeyboardInterrupt right in the call that runs: nothing else to stop
+    def finished(self) -> dict[str, Any]:
+        return dict(self.values)
+
+    def running(self) -> set[str]:
+        return {self.current} if self.current is not None else set()
+
+    def interrupt(self, grace: float) -> dict[str, Any]:
+        return {}
 
 
 class LocalExecutor(Executor):

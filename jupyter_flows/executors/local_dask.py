@@ -4,16 +4,26 @@ processes or sync), as Prefect 1.x's executor of that name did."""
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from jupyter_flows.engine.logs import CollectLogs, reemit
-from jupyter_flows.executors.base import Call, EventHandler, Executor
+from jupyter_flows.executors.base import Call, EventHandler, Executor, without_unshippable
 from jupyter_flows.executors.graphs import stage_graph
+
+# dask's own names for its local schedulers, and Prefect's
+SCHEDULER_ALIASES = {"threading": "threads", "multiprocessing": "processes",
+                     "synchronous": "sync", "single-threaded": "sync"}
+
+
+def _ignore_sigint() -> None:
+    # the driver handles Ctrl-C and stops the pool's processes itself
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class LocalDaskSession:
@@ -30,13 +40,18 @@ class LocalDaskSession:
         self._on_event = on_event
         self.values: dict[str, Any] = {}
         self._labels: dict[str, tuple[str, int | None]] = {}
+        self._running: set[str] = set()
         self._pool: Any = None
+        self._interrupted = False
+        from jupyter_flows.engine.interrupts import RunningCalls
+
+        self._threads = RunningCalls()
 
     def __enter__(self) -> LocalDaskSession:
         if self.scheduler == "processes":
             self._pool = ProcessPoolExecutor(
                 self.num_workers or multiprocessing.cpu_count(),
-                mp_context=multiprocessing.get_context("spawn"),
+                mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint,
             )
         elif self.scheduler == "threads":
             self._pool = ThreadPoolExecutor(self.num_workers or multiprocessing.cpu_count(),
@@ -45,31 +60,45 @@ class LocalDaskSession:
 
     def __exit__(self, *exc: object) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            # after an interrupt, a thread stuck in C code must not hold the run up
+            self._pool.shutdown(wait=not self._interrupted, cancel_futures=True)
 
     def submit(self, calls: Sequence[Call]) -> None:
         import dask
 
+        if self.scheduler == "threads":
+            calls = [Call(c.key, self._threads.wrap(c.key, c.fn), c.args, c.label)
+                     for c in calls]
+        elif self.portable:
+            calls, _ = without_unshippable(calls, "the worker processes")
         graph = stage_graph(calls, self.values.__getitem__)
         keys = [c.key for c in calls]
-        kwargs: dict[str, Any] = {}
+        callbacks: list[Any] = [(None, None, self._pretask, self._record, None)]
         if self.portable and self._on_event is not None:
             for call in calls:
                 if call.label is not None:
                     self._labels[call.key] = call.label
-            kwargs["callbacks"] = [(None, None, None, self._posttask, None)]
+            callbacks.append((None, None, None, self._posttask, None))
         if self.scheduler == "sync":
-            results = dask.get(graph, keys, **kwargs)
+            results = dask.get(graph, keys, callbacks=callbacks)
         elif self.scheduler == "threads":
             from dask.threaded import get as threaded_get
 
-            results = threaded_get(graph, keys, pool=self._pool, **kwargs)
+            results = threaded_get(graph, keys, pool=self._pool, callbacks=callbacks)
         else:
-            results = self._multiprocessing_get(graph, keys, kwargs)
+            results = self._multiprocessing_get(graph, keys, callbacks)
         self.values.update(zip(keys, results))
 
+    def _pretask(self, key: str, dsk: Any, state: Any) -> None:
+        self._running.add(key)
+
+    def _record(self, key: str, result: Any, dsk: Any, state: Any, worker_id: Any) -> None:
+        # each result as it arrives, so an interrupted stage keeps what finished
+        self._running.discard(key)
+        self.values[key] = result
+
     def _multiprocessing_get(self, graph: dict[str, Any], keys: list[str],
-                             kwargs: dict[str, Any]) -> list[Any]:
+                             callbacks: list[Any]) -> list[Any]:
         """Run the stage on the process pool; when a worker process dies, what finished
         keeps its state, the rest are Crashed, and a fresh pool serves the next stage."""
         from concurrent.futures.process import BrokenProcessPool
@@ -78,22 +107,19 @@ class LocalDaskSession:
 
         from jupyter_flows.engine.states import Crashed
 
-        finished: dict[str, Any] = {}
-
-        def remember(key: str, result: Any, dsk: Any, state: Any, worker_id: Any) -> None:
-            finished[key] = result
+        def relay_logs(key: str, result: Any, dsk: Any, state: Any, worker_id: Any) -> None:
             logs = (getattr(result, "context", None) or {}).pop("logs", None)
             for record in logs or ():
                 reemit(record)
 
-        callbacks = [(None, None, None, remember, None), *kwargs.pop("callbacks", [])]
         try:
-            return list(mp_get(graph, keys, pool=self._pool, callbacks=callbacks, **kwargs))
+            return list(mp_get(graph, keys, pool=self._pool,
+                               callbacks=[(None, None, None, relay_logs, None), *callbacks]))
         except BrokenProcessPool as exc:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self.__enter__()
             reason = f"a worker process died while this ran ({exc})"
-            return [finished[k] if k in finished else Crashed(reason) for k in keys]
+            return [self.values[k] if k in self.values else Crashed(reason) for k in keys]
 
     def _posttask(self, key: str, result: Any, dsk: Any, state: Any, worker_id: Any) -> None:
         from jupyter_flows.engine.states import Running, State
@@ -111,9 +137,33 @@ class LocalDaskSession:
     def gather(self, keys: Sequence[str]) -> list[Any]:
         return [self.values[k] for k in keys]
 
+    # ------------------------------------------------------------------ interrupts
+    def finished(self) -> dict[str, Any]:
+        return dict(self.values)
+
+    def running(self) -> set[str]:
+        return self._threads.running() if self.scheduler == "threads" else set(self._running)
+
+    def interrupt(self, grace: float) -> dict[str, Any]:
+        """Stop what runs now: threads get TaskInterrupted, pool processes are killed."""
+        self._interrupted = True
+        if self.scheduler == "threads":
+            return self._threads.interrupt(grace)
+        if self.scheduler == "processes" and self._pool is not None:
+            # a killed process takes its task run (and any timed child of it) with it
+            for process in list(getattr(self._pool, "_processes", {}).values()):
+                process.kill()
+            for process in list(getattr(self._pool, "_processes", {}).values()):
+                process.join(grace)
+        return {}
+
 
 class LocalDaskExecutor(Executor):
-    """Run tasks in parallel on dask's local threaded, multiprocessing or sync scheduler."""
+    """Run tasks in parallel on dask's local threaded, multiprocessing or sync scheduler.
+
+    ``LocalDaskExecutor("processes")`` works as in Prefect; dask's other names for the
+    schedulers ("synchronous", "single-threaded", "threading", "multiprocessing") too.
+    """
 
     type: Literal["local-dask"] = "local-dask"
     scheduler: Literal["threads", "processes", "sync"] = Field(
@@ -123,6 +173,18 @@ class LocalDaskExecutor(Executor):
         None, gt=0, description="parallel workers; default: the number of CPUs"
     )
 
+    def __init__(self, scheduler: str | None = None, /, **data: Any) -> None:
+        if scheduler is not None:
+            if "scheduler" in data:
+                raise TypeError("LocalDaskExecutor: scheduler given twice")
+            data["scheduler"] = scheduler
+        super().__init__(**data)
+
+    @field_validator("scheduler", mode="before")
+    @classmethod
+    def _alias(cls, value: Any) -> Any:
+        return SCHEDULER_ALIASES.get(value, value) if isinstance(value, str) else value
+
     @contextmanager
     def start(self, on_event: EventHandler | None = None) -> Iterator[LocalDaskSession]:
         with LocalDaskSession(self.scheduler, self.num_workers, on_event) as session:
@@ -130,3 +192,4 @@ class LocalDaskExecutor(Executor):
 
     def describe(self) -> str:
         return f"LocalDaskExecutor({self.scheduler})"
+

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, WithJsonSchema, field_validator
 
 from jupyter_flows.run_configs.base import RunConfig
+from jupyter_flows.run_configs.documents import inline_local
 from jupyter_flows.run_configs.fields import (
     ImageRef,
     JsonObject,
@@ -25,6 +26,9 @@ _IAM_NAME = r"[A-Za-z0-9_+=,.@-]"
 _FAMILY = r"[A-Za-z0-9_-]{1,255}(?::[1-9][0-9]*)?"
 
 ROLE_ARN_PATTERN = rf"arn:{_PARTITION}:iam::{_ACCOUNT}:role/(?:{_IAM_NAME}+/)*{_IAM_NAME}{{1,64}}"
+ROLE_NAME_PATTERN = rf"{_IAM_NAME}{{1,64}}"
+# ECS takes a task role by name too (it resolves it in the task's account)
+ROLE_REF_PATTERN = rf"{ROLE_ARN_PATTERN}|{ROLE_NAME_PATTERN}"
 TASK_DEFINITION_ARN_PATTERN = (
     rf"arn:{_PARTITION}:ecs:{_REGION}:{_ACCOUNT}:task-definition/{_FAMILY}"
 )
@@ -44,6 +48,16 @@ def _role_arn(value: str) -> str:
     return value
 
 
+def _role_ref(value: str) -> str:
+    if not re.fullmatch(ROLE_REF_PATTERN, value):
+        raise rule_error(
+            "role_ref",
+            "expected an IAM role name like 'flow-runner' or an ARN like "
+            f"'arn:aws:iam::123456789012:role/flow-runner', got {value!r}",
+        )
+    return value
+
+
 def _task_definition_ref(value: str) -> str:
     if not re.fullmatch(TASK_DEFINITION_REF_PATTERN, value):
         raise rule_error(
@@ -59,6 +73,11 @@ RoleArn = Annotated[
     str,
     AfterValidator(_role_arn),
     WithJsonSchema({"type": "string", "pattern": anchored(ROLE_ARN_PATTERN)}),
+]
+RoleRef = Annotated[
+    str,
+    AfterValidator(_role_ref),
+    WithJsonSchema({"type": "string", "pattern": anchored(ROLE_REF_PATTERN)}),
 ]
 TaskDefinitionRef = Annotated[
     str,
@@ -87,8 +106,9 @@ class ECSRun(RunConfig):
     )
     task_definition_path: NonBlankStr | None = Field(
         default=None,
-        description="Where the agent reads a task definition: a path on the agent or a URL "
-        "such as s3://bucket/task.yaml.",
+        description="A task definition file: a local path is read when the config is made "
+        "(into task_definition); s3://..., gcs://... or agent:///path (on the agent's "
+        "machine) are read by the agent.",
     )
     task_definition_arn: TaskDefinitionRef | None = Field(
         default=None,
@@ -105,8 +125,10 @@ class ECSRun(RunConfig):
         description="Memory for the task: MiB or a string like '2 GB'.",
         examples=[2048, "2 GB"],
     )
-    task_role_arn: RoleArn | None = Field(
-        default=None, description="IAM role the flow's code runs as (its AWS permissions)."
+    task_role_arn: RoleRef | None = Field(
+        default=None,
+        description="IAM role the flow's code runs as (its AWS permissions): a role name or ARN.",
+        examples=["flow-runner", "arn:aws:iam::123456789012:role/flow-runner"],
     )
     execution_role_arn: RoleArn | None = Field(
         default=None, description="IAM role ECS uses to pull the image and write logs."
@@ -116,6 +138,13 @@ class ECSRun(RunConfig):
         description="Extra run_task arguments, e.g. cluster, launchType, networkConfiguration.",
         examples=[{"cluster": "flows", "launchType": "FARGATE"}],
     )
+
+    def __init__(self, /, **data: Any) -> None:
+        super().__init__(**inline_local("ECSRun", data, "task_definition_path",
+                                        "task_definition"))
+
+    # only a direct call reads local files, as in KubernetesRun
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
     @field_validator("task_definition_path", "task_definition_arn")
     @classmethod

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
 
 from jupyter_flows.run_configs.base import RunConfig
+from jupyter_flows.run_configs.documents import inline_local
 from jupyter_flows.run_configs.fields import (
     ImageRef,
     JsonObject,
@@ -49,8 +50,9 @@ class KubernetesRun(RunConfig):
     )
     job_template_path: NonBlankStr | None = Field(
         default=None,
-        description="Where the agent reads the Job template: a path on the agent or a URL "
-        "such as s3://bucket/job.yaml. Not together with job_template.",
+        description="A Job template file: a local path is read when the config is made (into "
+        "job_template); s3://..., gcs://... or agent:///path (on the agent's machine) are "
+        "read by the agent. Not together with job_template.",
     )
     cpu_request: KubernetesCpu | None = Field(
         default=None,
@@ -81,6 +83,14 @@ class KubernetesRun(RunConfig):
     image_pull_policy: Literal["Always", "IfNotPresent", "Never"] | None = Field(
         default=None, description="When the kubelet pulls the image. Default: Kubernetes' own."
     )
+
+    def __init__(self, /, **data: Any) -> None:
+        super().__init__(**inline_local("KubernetesRun", data, "job_template_path",
+                                        "job_template"))
+
+    # only a direct call reads local files (see RunConfig.__init__): configs validated from
+    # stored JSON, on the backend or an agent, keep their path as it is
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
     @field_validator("job_template_path")
     @classmethod

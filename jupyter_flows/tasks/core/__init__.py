@@ -1,0 +1,1 @@
+"""Core tasks: operators (``jupyter_flows.tasks.core.operators``), constants, collections."""
