@@ -12,11 +12,11 @@ from pathlib import Path
 
 import compat_tasks as ct
 import pytest
-from jupyter_flows.processes import stop_processes
 
 from jupyter_flows import DaskExecutor, Flow, LocalDaskExecutor, task
 from jupyter_flows.errors import ExecutorError
 from jupyter_flows.executors import executor_from_config
+from jupyter_flows.local_backend.processes import stop_processes
 
 
 @pytest.mark.parametrize(
