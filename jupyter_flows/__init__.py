@@ -15,9 +15,12 @@ _EXPORTS: dict[str, str] = {
     "Constant": "jupyter_flows.core.task",
     "DaskExecutor": "jupyter_flows.executors.dask",
     "DirectoryCacheStore": "jupyter_flows.engine.cache",
+    "Docker": "jupyter_flows.storage.docker",
     "DockerRun": "jupyter_flows.run_configs",
     "ECSRun": "jupyter_flows.run_configs",
     "FAIL": "jupyter_flows.signals",
+    "Git": "jupyter_flows.storage.git",
+    "GitHub": "jupyter_flows.storage.git",
     "KubernetesRun": "jupyter_flows.run_configs",
     "Flow": "jupyter_flows.core.flow",
     "LocalDaskExecutor": "jupyter_flows.executors.local_dask",
@@ -89,5 +92,7 @@ if TYPE_CHECKING:
     from jupyter_flows.executors.local_dask import LocalDaskExecutor
     from jupyter_flows.run_configs import DockerRun, ECSRun, KubernetesRun, LocalRun, UniversalRun
     from jupyter_flows.signals import FAIL, RETRY, SKIP, SUCCESS
+    from jupyter_flows.storage.docker import Docker
+    from jupyter_flows.storage.git import Git, GitHub
     from jupyter_flows.storage.local import Local
     from jupyter_flows.storage.s3 import S3

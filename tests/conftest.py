@@ -5,9 +5,11 @@ and the two Dask clusters it needs (one LocalCluster, one real ``dask scheduler`
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -137,3 +139,44 @@ def dask_cli_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         for name in ("worker", "scheduler"):
             if name in procs:
                 _stop(procs[name])
+
+
+# --------------------------------------------------------------------- Docker Engine
+@pytest.fixture(scope="session")
+def docker_engine() -> Iterator[Any]:
+    """Our own ``dockerd`` (``docker_engine.DockerEngine``) for the whole session.
+
+    Skips, saying why, when this machine cannot run it; with JUPYTER_FLOWS_REQUIRE_DOCKER=1
+    (scripts/test.sh sets it as root on Linux) that is a failure instead, so a machine that
+    should run containers never passes by skipping them.
+    """
+    from docker_engine import DockerEngine, EngineUnavailable, base_image, engine_problem
+
+    required = os.environ.get("JUPYTER_FLOWS_REQUIRE_DOCKER") == "1"
+    root = Path(tempfile.mkdtemp(prefix="jf-docker-", dir="/tmp"))
+    engine = None
+    try:
+        try:
+            problem = engine_problem()
+            if problem:
+                raise EngineUnavailable(problem)
+            engine = DockerEngine.start(root)
+            engine.check_runs_containers(base_image(engine))
+        except EngineUnavailable as exc:
+            message = f"NO REAL DOCKER ENGINE: {exc}"
+            if required:
+                pytest.fail(f"{message} (JUPYTER_FLOWS_REQUIRE_DOCKER=1)", pytrace=False)
+            pytest.skip(message)
+        yield engine
+    finally:
+        if engine is not None:
+            engine.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def flows_image(docker_engine: Any) -> str:
+    """The repository's Dockerfile built on the Debian base (cached between sessions)."""
+    from docker_engine import project_image
+
+    return project_image(docker_engine)
