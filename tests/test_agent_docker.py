@@ -188,15 +188,7 @@ def test_docker_labels_keep_the_whole_flow_name() -> None:
                       "io.jupyter-flows.flow-name": "nightly etl: v2"}
 
 
-# ------------------------------------------------------------------ end to end
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from jupyter_flows.server.testing import running_server
-
-    with running_server(tmp_path_factory.mktemp("backend") / "backend.db") as url:
-        yield url
-
-
+# ------------------------------------------------------------------------ CLI
 def test_start_without_a_reachable_engine_is_an_error_not_a_traceback() -> None:
     from typer.testing import CliRunner
 

@@ -1,8 +1,9 @@
 """Docker storage: the flow is built into an image, which the container agents then run.
 
 As in Prefect 1.x, ``flow.register()`` with ``Docker(...)`` storage writes a Dockerfile
-(``dockerfile_text``): the base image (or the user's Dockerfile), ``env_vars``,
-``python_dependencies``, ``files``, the flow's payload under ``directory``,
+(``dockerfile_text``): the base image (or the user's Dockerfile), ``env_vars``, ``files``,
+``python_dependencies`` (which may name wheels among the files), the flow's payload under
+``directory``,
 ``extra_dockerfile_commands`` and a healthcheck step that loads the flow inside the build,
 so a flow that cannot be loaded in that image fails registration with the build's error
 rather than failing its first run. The image is built with docker-py and pushed when
@@ -154,11 +155,12 @@ class Docker(Storage):
             lines = [f"FROM {self.base_image or default_base_image()}"]
         for name, value in self.env_vars.items():
             lines.append(f"ENV {name}={json.dumps(value)}")
+        # files first, so python_dependencies may name a wheel or a package among them
+        for name, target in files.items():
+            lines.append(f"COPY {json.dumps([name, target])}")
         if self.python_dependencies:
             packages = " ".join(shlex.quote(p) for p in self.python_dependencies)
             lines.append(f"RUN python -m pip install --no-cache-dir {packages}")
-        for name, target in files.items():
-            lines.append(f"COPY {json.dumps([name, target])}")
         location = self.payload_path(payload)
         lines.append(f"COPY {json.dumps(['flow.payload', location])}")
         lines.extend(self.extra_dockerfile_commands)
