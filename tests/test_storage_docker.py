@@ -159,7 +159,7 @@ def test_with_a_registry_a_kubernetes_agent_runs_the_storages_image() -> None:
     agent = KubernetesAgent(api_client=object(), image="agent/default:1")
     job = agent.job_for(make_claim({"type": "kubernetes"}, storage=storage))
     assert flow_container(job)["image"] == "ghcr.io/acme/etl:abc123"
-    with pytest.raises(RunRefused, match="but KubernetesRun.image is 'other:1'"):
+    with pytest.raises(RunRefused, match=r"but KubernetesRun\.image is 'other:1'"):
         agent.job_for(make_claim({"type": "kubernetes", "image": "other:1"}, storage=storage))
     same = make_claim({"type": "kubernetes", "image": "ghcr.io/acme/etl:abc123"},
                       storage=storage)
@@ -169,7 +169,7 @@ def test_with_a_registry_a_kubernetes_agent_runs_the_storages_image() -> None:
 def test_the_docker_agent_refuses_a_conflicting_image_at_launch() -> None:
     storage = {"type": "docker", "image_name": "etl", "image_tag": "t1", "location": "/x"}
     agent = DockerAgent(docker_client=object())
-    with pytest.raises(RunRefused, match="in image etl:t1, but DockerRun.image is 'etl:t2'"):
+    with pytest.raises(RunRefused, match=r"in image etl:t1, but DockerRun\.image is 'etl:t2'"):
         agent.launch(make_claim({"type": "docker", "image": "etl:t2"}, storage=storage))
 
 
@@ -216,6 +216,6 @@ def test_the_dockerfile_has_each_step_and_ends_with_the_healthcheck(tmp_path: Pa
 
 def test_loading_outside_the_image_says_where_the_flow_is() -> None:
     storage = Docker(image_name="etl", image_tag="t1")
-    with pytest.raises(StorageError, match="Docker storage keeps the flow inside image etl:t1,"
-                       " and this process does not run in it"):
+    with pytest.raises(StorageError, match=r"Docker storage keeps the flow inside image"
+                       r" etl:t1, and this process does not run in it"):
         storage.get_flow("/opt/flows/etl/missing.flow")
