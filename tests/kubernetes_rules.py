@@ -86,8 +86,10 @@ def invalid(kind: str, name: str, causes: list[Cause]) -> Refused:
     resource = f"{kind}.{group}" if group else kind
     listed = (causes[0].text() if len(causes) == 1
               else "[" + ", ".join(c.text() for c in causes) + "]")
-    details: dict[str, Any] = {"name": name, "kind": kind, "causes": [{"reason": c.reason, "message": c.message, "field": c.field}
-                          for c in causes]}
+    details: dict[str, Any] = {
+        "name": name, "kind": kind,
+        "causes": [{"reason": c.reason, "message": c.message, "field": c.field}
+                   for c in causes]}
     if group:
         details["group"] = group
     return Refused(422, status(422, f'{resource} "{name}" is invalid: {listed}', "Invalid",
