@@ -5,7 +5,6 @@ and the two Dask clusters it needs (one LocalCluster, one real ``dask scheduler`
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -150,7 +149,13 @@ def docker_engine() -> Iterator[Any]:
     (scripts/test.sh sets it as root on Linux) that is a failure instead, so a machine that
     should run containers never passes by skipping them.
     """
-    from docker_engine import DockerEngine, EngineUnavailable, base_image, engine_problem
+    from docker_engine import (
+        DockerEngine,
+        EngineUnavailable,
+        base_image,
+        engine_problem,
+        remove_root,
+    )
 
     required = os.environ.get("JUPYTER_FLOWS_REQUIRE_DOCKER") == "1"
     root = Path(tempfile.mkdtemp(prefix="jf-docker-", dir="/tmp"))
@@ -171,7 +176,7 @@ def docker_engine() -> Iterator[Any]:
     finally:
         if engine is not None:
             engine.stop()
-        shutil.rmtree(root, ignore_errors=True)
+        remove_root(root)
 
 
 @pytest.fixture(scope="session")

@@ -184,6 +184,17 @@ class DockerEngine:
                 self.process.wait()
 
 
+def remove_root(root: Path) -> None:
+    """Delete an engine's folder after it stopped: dockerd leaves its default network
+    namespace mounted at ``exec/netns/default``, so unmount what is under it first."""
+    prefix = str(root.resolve()) + "/"
+    with open("/proc/self/mounts", encoding="utf-8") as mounts:
+        points = [line.split()[1] for line in mounts if line.split()[1].startswith(prefix)]
+    for point in sorted(points, key=len, reverse=True):
+        subprocess.run(["umount", "--lazy", point], capture_output=True, check=False)
+    shutil.rmtree(root, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def running_engine() -> Iterator[DockerEngine]:
     """A started engine in a fresh short-path folder (a unix socket path is at most 107
@@ -196,7 +207,7 @@ def running_engine() -> Iterator[DockerEngine]:
     finally:
         if engine is not None:
             engine.stop()
-        shutil.rmtree(root, ignore_errors=True)
+        remove_root(root)
 
 
 # --------------------------------------------------------------------------- images
