@@ -29,9 +29,12 @@ _EXPORTS: dict[str, str] = {
     "switch": "jupyter_flows.tasks.control_flow.conditional",
     "DaskExecutor": "jupyter_flows.executors.dask",
     "DirectoryCacheStore": "jupyter_flows.engine.cache",
+    "Docker": "jupyter_flows.storage.docker",
     "DockerRun": "jupyter_flows.run_configs",
     "ECSRun": "jupyter_flows.run_configs",
     "FAIL": "jupyter_flows.signals",
+    "Git": "jupyter_flows.storage.git",
+    "GitHub": "jupyter_flows.storage.git",
     "KubernetesRun": "jupyter_flows.run_configs",
     "Flow": "jupyter_flows.core.flow",
     "LocalDaskExecutor": "jupyter_flows.executors.local_dask",
@@ -116,6 +119,8 @@ if TYPE_CHECKING:
         TRIGGERFAIL,
         VALIDATIONFAIL,
     )
+    from jupyter_flows.storage.docker import Docker
+    from jupyter_flows.storage.git import Git, GitHub
     from jupyter_flows.storage.local import Local
     from jupyter_flows.storage.s3 import S3
     from jupyter_flows.tasks.control_flow.conditional import ifelse, switch

@@ -10,6 +10,11 @@ command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 # the JupyterLab extension's browser tests drive Debian's chromium (never `playwright install`)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+# the Docker tests start their own dockerd and build their base image with debootstrap;
+# the Git storage tests make and serve repositories with git (git http-backend)
+command -v dockerd >/dev/null 2>&1 || need_apt+=(docker.io)
+command -v debootstrap >/dev/null 2>&1 || need_apt+=(debootstrap)
+command -v git >/dev/null 2>&1 || need_apt+=(git)
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "bootstrap: installing ${need_apt[*]} with apt-get"

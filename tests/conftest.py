@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -155,3 +156,50 @@ def pg_url() -> str:
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     return POSTGRES_URL
+
+
+# --------------------------------------------------------------------- Docker Engine
+@pytest.fixture(scope="session")
+def docker_engine() -> Iterator[Any]:
+    """Our own ``dockerd`` (``docker_engine.DockerEngine``) for the whole session.
+
+    Skips, saying why, when this machine cannot run it; with JUPYTER_FLOWS_REQUIRE_DOCKER=1
+    (scripts/test.sh sets it as root on Linux) that is a failure instead, so a machine that
+    should run containers never passes by skipping them.
+    """
+    from docker_engine import (
+        DockerEngine,
+        EngineUnavailable,
+        base_image,
+        engine_problem,
+        remove_root,
+    )
+
+    required = os.environ.get("JUPYTER_FLOWS_REQUIRE_DOCKER") == "1"
+    root = Path(tempfile.mkdtemp(prefix="jf-docker-", dir="/tmp"))
+    engine = None
+    try:
+        try:
+            problem = engine_problem()
+            if problem:
+                raise EngineUnavailable(problem)
+            engine = DockerEngine.start(root)
+            engine.check_runs_containers(base_image(engine))
+        except EngineUnavailable as exc:
+            message = f"NO REAL DOCKER ENGINE: {exc}"
+            if required:
+                pytest.fail(f"{message} (JUPYTER_FLOWS_REQUIRE_DOCKER=1)", pytrace=False)
+            pytest.skip(message)
+        yield engine
+    finally:
+        if engine is not None:
+            engine.stop()
+        remove_root(root)
+
+
+@pytest.fixture(scope="session")
+def flows_image(docker_engine: Any) -> str:
+    """The repository's Dockerfile built on the Debian base (cached between sessions)."""
+    from docker_engine import project_image
+
+    return project_image(docker_engine)

@@ -1,6 +1,10 @@
 """A fake Docker Engine: the few Engine API endpoints the Docker agent uses, over HTTP, for
 the unchanged docker SDK (``docker.DockerClient(base_url="tcp://127.0.0.1:PORT")``).
 
+Kept only for what the real Docker Engine of these machines (``docker_engine``) cannot do:
+pulls from a registry (none is reachable), user-defined networks and port publishing (it
+runs without a bridge). Everything a container does is tested on the real engine.
+
 Served: ``/version``, image inspect and pull (``images/create``), container create, start,
 inspect, logs (multiplexed like a non-TTY container's) and remove, and network connect.
 What a container does is scripted per image with ``Outcome``; an image whose outcome has

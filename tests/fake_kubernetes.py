@@ -1,11 +1,28 @@
-"""A fake Kubernetes API server: the few endpoints the Kubernetes agent uses, over HTTP, for
-the unchanged ``kubernetes`` client configured with this host.
+"""A Kubernetes API server stand-in that refuses what the real one refuses: the endpoints
+the Kubernetes agent and ``agent kubernetes install`` use, over HTTP, for the unchanged
+``kubernetes`` client configured with this host.
 
-Served: create, read and delete a Job (batch/v1), list pods by label selector, list events
-by field selector (``involvedObject.kind``/``name``), read a pod's log. Creating a Job
-makes its pod, which goes through the pod statuses its image's ``PodScript`` lists (one
-step per pod listing, the last one staying); ``PodScript.executes()`` instead runs the
-container's ``args`` here as a process with the container's environment.
+Served: ``/version``; create, read, merge-patch and delete a Job (batch/v1); list pods by
+label selector, list events by field selector (``involvedObject.kind``/``name``), read a
+pod's log; create the install manifests' ServiceAccount, Role, RoleBinding and Deployment.
+
+What is real: every body (a created object, the result of a patch) is checked as the API
+server of the targeted version (``version``, default 1.32) checks it (``kubernetes_rules``:
+the official schema, strict; names; labels; quantities), and refused with the real
+``Status`` shapes (422 Invalid with ``details.causes[]``, 400 BadRequest, 409
+AlreadyExists, 404 NotFound).
+
+What is simulated: the Job controller and the kubelet. The controller follows the
+documented behaviour: a Job gets a pod (labelled ``job-name``/``controller-uid``, owned by
+the Job); a failed pod counts in ``status.failed`` and is replaced while
+``failed <= spec.backoffLimit`` (default 6), after which the Job has the condition
+``Failed``/``BackoffLimitExceeded``; a succeeded pod completes the Job (``Complete``).
+A pod that cannot pull its image stays Pending (``ErrImagePull``/``ImagePullBackOff`` with
+the kubelet's events) and does not count as failed. What each pod does is scripted per
+image with ``PodScript`` (one status per pod listing, the last one staying), or
+``PodScript.executes()`` runs the container's command here as a process with its
+environment. Not simulated: scheduling, RBAC enforcement, admission webhooks and quotas,
+``activeDeadlineSeconds``, pod restarts under ``restartPolicy: OnFailure``.
 """
 
 from __future__ import annotations
@@ -20,6 +37,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from fake_http import FakeServer, Request, Response
+from kubernetes_rules import Refused, already_exists, check, not_found
 
 NS = "/namespaces/(?P<ns>[^/]+)"
 
@@ -46,7 +64,7 @@ def _waiting(reason: str, message: str) -> dict[str, Any]:
 
 RUNNING = {"phase": "Running",
            "containerStatuses": [{"name": "flow", "ready": True, "restartCount": 0, "image": "",
-                                  "imageID": "", "state": {"running": {"startedAt": "now"}}}]}
+                                  "imageID": "", "state": {"running": {"startedAt": _now()}}}]}
 
 
 @dataclass
@@ -113,22 +131,35 @@ class Pod:
     events: list[dict[str, Any]] = field(default_factory=list)
     process: subprocess.Popen[bytes] | None = None
     created: str = field(default_factory=_now)
+    owner: str = ""  # the uid of the Job whose controller made it
 
 
 class FakeKubernetes(FakeServer):
     """State: ``jobs`` and ``pods`` by (namespace, name), ``scripts`` per image,
-    ``deleted`` (name, propagationPolicy) pairs."""
+    ``deleted`` (name, propagationPolicy) pairs, ``objects`` (kind, namespace, name) of the
+    other kinds created, ``refused`` Status bodies answered."""
 
-    def __init__(self) -> None:
+    def __init__(self, version: str = "1.32") -> None:
         super().__init__()
+        self.version = version
         self.jobs: dict[tuple[str, str], dict[str, Any]] = {}
         self.pods: dict[tuple[str, str], Pod] = {}
         self.scripts: dict[str, PodScript] = {}
         self.deleted: list[tuple[str, str | None]] = []
+        self.objects: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.refused: list[dict[str, Any]] = []
         jobs = f"/apis/batch/v1{NS}/jobs"
+        self.route("GET", "/version", self._version)
         self.route("POST", jobs, self._create_job)
         self.route("GET", f"{jobs}/(?P<name>[^/]+)", self._read_job)
+        self.route("PATCH", f"{jobs}/(?P<name>[^/]+)", self._patch_job)
         self.route("DELETE", f"{jobs}/(?P<name>[^/]+)", self._delete_job)
+        for kind, path in (("ServiceAccount", f"/api/v1{NS}/serviceaccounts"),
+                           ("Role", f"/apis/rbac.authorization.k8s.io/v1{NS}/roles"),
+                           ("RoleBinding",
+                            f"/apis/rbac.authorization.k8s.io/v1{NS}/rolebindings"),
+                           ("Deployment", f"/apis/apps/v1{NS}/deployments")):
+            self.route("POST", path, self._creator(kind))
         self.route("GET", f"/api/v1{NS}/pods", self._list_pods)
         self.route("GET", f"/api/v1{NS}/pods/(?P<name>[^/]+)/log", self._pod_log)
         self.route("GET", f"/api/v1{NS}/events", self._list_events)
@@ -152,61 +183,135 @@ class FakeKubernetes(FakeServer):
         assert len(self.jobs) == 1, list(self.jobs)
         return next(iter(self.jobs.values()))
 
+    def dispatch(self, request: Request) -> Response:
+        try:
+            return super().dispatch(request)
+        except Refused as refused:
+            with self.lock:
+                self.refused.append(refused.body)
+            return Response(refused.status, refused.body)
+
     # ------------------------------------------------------------------ handlers
+    def _version(self, _: Request) -> Response:
+        major, minor = self.version.split(".")[:2]
+        return Response(body={"major": major, "minor": minor,
+                              "gitVersion": f"v{major}.{minor}.0", "platform": "linux/amd64"})
+
+    def _creator(self, kind: str) -> Any:
+        def create(request: Request) -> Response:
+            assert request.match is not None
+            body = request.body
+            check(body, kind, self.version)
+            name = body["metadata"]["name"]
+            key = (kind, request.match["ns"], name)
+            if key in self.objects:
+                raise already_exists(kind, name)
+            created = {**body, "metadata": {**body["metadata"], "namespace": key[1],
+                                            "uid": uuid.uuid4().hex,
+                                            "creationTimestamp": _now()}}
+            self.objects[key] = created
+            return Response(201, created)
+
+        return create
+
     def _create_job(self, request: Request) -> Response:
         assert request.match is not None
-        ns = request.match["ns"]
-        job = dict(request.body or {})
-        name = (job.get("metadata") or {}).get("name")
-        if not name:
-            return Response(422, _status(422, "Job.batch is invalid: metadata.name: Required"))
-        if (ns, name) in self.jobs:
-            return Response(409, _status(409, f'jobs.batch "{name}" already exists',
-                                         "AlreadyExists"))
-        job["metadata"] = {**job["metadata"], "uid": uuid.uuid4().hex,
-                           "creationTimestamp": _now()}
+        check(request.body, "Job", self.version)
+        if (request.match["ns"], request.body["metadata"]["name"]) in self.jobs:
+            raise already_exists("Job", request.body["metadata"]["name"])
+        return Response(201, self.add_job(request.match["ns"], request.body))
+
+    def add_job(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Store a Job as a create does (also for tests that plant one)."""
+        job = dict(body)
+        job["metadata"] = {**job["metadata"], "namespace": namespace,
+                           "uid": uuid.uuid4().hex, "creationTimestamp": _now()}
+        job["spec"] = {"backoffLimit": 6, **job["spec"]}
         job["status"] = {}
-        self.jobs[(ns, name)] = job
+        self.jobs[(namespace, job["metadata"]["name"])] = job
+        return job
+
+    def _job(self, request: Request) -> dict[str, Any]:
+        assert request.match is not None
+        job = self.jobs.get((request.match["ns"], request.match["name"]))
+        if job is None:
+            raise not_found("Job", request.match["name"])
+        return job
+
+    def _read_job(self, request: Request) -> Response:
+        job = self._job(request)
+        self._control(job)
+        return Response(body=job)
+
+    def _patch_job(self, request: Request) -> Response:
+        """A JSON merge patch (strategic merge patches are read the same way: the agent's
+        patches only set fields), checked as a whole new object."""
+        job = self._job(request)
+        patched = _merge(job, request.body or {})
+        patched.pop("status", None)
+        check({k: v for k, v in patched.items() if k != "status"}, "Job", self.version)
+        if patched["metadata"].get("name") != job["metadata"]["name"]:
+            raise Refused(422, {"kind": "Status", "code": 422, "reason": "Invalid"})
+        patched["status"] = job["status"]
+        self.jobs[(job["metadata"]["namespace"], job["metadata"]["name"])] = patched
+        return Response(body=patched)
+
+    # ---------------------------------------------------------- the controller
+    def _control(self, job: dict[str, Any]) -> None:
+        """One step of the Job controller: a pod while none is active, the failed ones
+        counted against ``backoffLimit``, the verdict in the Job's conditions."""
+        status = job["status"]
+        if any(c.get("status") == "True" for c in status.get("conditions") or []):
+            return
+        pods = [p for p in self.pods.values() if _owned(p, job)]
+        failed = sum(1 for p in pods if p.status.get("phase") == "Failed")
+        succeeded = sum(1 for p in pods if p.status.get("phase") == "Succeeded")
+        active = [p for p in pods if p.status.get("phase") not in ("Failed", "Succeeded")]
+        status.setdefault("startTime", _now())
+        status.update(active=len(active), failed=failed, succeeded=succeeded)
+        if succeeded:
+            status["completionTime"] = _now()
+            status["conditions"] = [{"type": "Complete", "status": "True",
+                                     "lastTransitionTime": _now()}]
+        elif failed > int(job["spec"].get("backoffLimit", 6)):
+            status["conditions"] = [{"type": "Failed", "status": "True",
+                                     "reason": "BackoffLimitExceeded",
+                                     "message": "Job has reached the specified backoff limit",
+                                     "lastTransitionTime": _now()}]
+        elif not active:
+            self._start_pod(job)
+            status["active"] = 1
+
+    def _start_pod(self, job: dict[str, Any]) -> Pod:
+        name, ns = job["metadata"]["name"], job["metadata"]["namespace"]
         template = job["spec"]["template"]
         container = template["spec"]["containers"][0]
         for candidate in template["spec"]["containers"]:
             if candidate.get("name") == "flow":
                 container = candidate
+        uid = job["metadata"]["uid"]
+        labels = {**((template.get("metadata") or {}).get("labels") or {}),
+                  "batch.kubernetes.io/controller-uid": uid, "controller-uid": uid,
+                  "batch.kubernetes.io/job-name": name, "job-name": name}
         pod_name = f"{name}-{uuid.uuid4().hex[:5]}"
-        pod = Pod(pod_name, ns, dict((template.get("metadata") or {}).get("labels") or {}),
-                  template["spec"], self.scripts.get(container.get("image", ""), PodScript()))
+        script = self.scripts.get(container.get("image", ""), PodScript())
+        pod = Pod(pod_name, ns, labels, template["spec"],
+                  PodScript(list(script.statuses), list(script.events), list(script.logs),
+                            script.execute))
+        pod.owner = uid
         self.pods[(ns, pod_name)] = pod
         for kind, reason, message in pod.script.events:
             pod.events.append(_event(ns, "Pod", pod_name, kind, reason, message))
         if pod.script.execute:
             self._execute(pod, container)
-        return Response(201, job)
-
-    def _read_job(self, request: Request) -> Response:
-        assert request.match is not None
-        job = self.jobs.get((request.match["ns"], request.match["name"]))
-        if job is None:
-            return Response(404, _status(404, f'jobs.batch "{request.match["name"]}" not found',
-                                         "NotFound"))
-        pods = [p for p in self.pods.values() if p.labels.get("job-name") == job["metadata"]
-                ["name"] or _owned(p, job)]
-        for pod in pods:
-            phase = pod.status.get("phase")
-            if phase == "Succeeded":
-                job["status"] = {"succeeded": 1, "conditions": [
-                    {"type": "Complete", "status": "True"}]}
-            elif phase == "Failed":
-                job["status"] = {"failed": 1, "conditions": [
-                    {"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
-                     "message": "Job has reached the specified backoff limit"}]}
-        return Response(body=job)
+        return pod
 
     def _delete_job(self, request: Request) -> Response:
         assert request.match is not None
         key = (request.match["ns"], request.match["name"])
         job = self.jobs.pop(key, None)
         if job is None:
-            return Response(404, _status(404, f'jobs.batch "{key[1]}" not found', "NotFound"))
+            raise not_found("Job", key[1])
         policy = request.param("propagationPolicy")
         if policy is None and isinstance(request.body, dict):
             policy = request.body.get("propagationPolicy")
@@ -221,6 +326,9 @@ class FakeKubernetes(FakeServer):
     def _list_pods(self, request: Request) -> Response:
         assert request.match is not None
         selector = _pairs(request.param("labelSelector") or "")
+        for job in list(self.jobs.values()):
+            if job["metadata"]["namespace"] == request.match["ns"]:
+                self._control(job)
         items = []
         for pod in self.pods.values():
             if pod.namespace != request.match["ns"]:
@@ -230,6 +338,10 @@ class FakeKubernetes(FakeServer):
                 items.append({"apiVersion": "v1", "kind": "Pod",
                               "metadata": {"name": pod.name, "namespace": pod.namespace,
                                            "labels": pod.labels,
+                                           "ownerReferences": [{
+                                               "apiVersion": "batch/v1", "kind": "Job",
+                                               "name": pod.labels.get("job-name", ""),
+                                               "uid": pod.owner, "controller": True}],
                                            "creationTimestamp": pod.created},
                               "spec": pod.spec, "status": pod.status})
         return Response(body={"apiVersion": "v1", "kind": "PodList", "metadata": {},
@@ -251,7 +363,7 @@ class FakeKubernetes(FakeServer):
         assert request.match is not None
         pod = self.pods.get((request.match["ns"], request.match["name"]))
         if pod is None:
-            return Response(404, _status(404, "pod not found", "NotFound"))
+            raise not_found("Pod", request.match["name"])
         tail = int(request.param("tailLines") or 0)
         lines = pod.logs[-tail:] if tail else pod.logs
         return Response(raw="".join(f"{line}\n" for line in lines).encode(),
@@ -289,7 +401,20 @@ class FakeKubernetes(FakeServer):
 
 
 def _owned(pod: Pod, job: dict[str, Any]) -> bool:
-    return pod.name.startswith(job["metadata"]["name"] + "-")
+    return pod.owner == job["metadata"]["uid"]
+
+
+def _merge(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch: null deletes, objects merge, anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    out = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = _merge(out.get(key), value)
+    return out
 
 
 def _pairs(selector: str) -> dict[str, str]:

@@ -170,7 +170,7 @@ def test_a_create_whose_answer_was_lost_takes_the_job_it_made(api: FakeKubernete
     agent = agent_for(api)
     claim = make_claim({"type": "kubernetes"})
     job = agent.job_for(claim)
-    api.jobs[("flows", job["metadata"]["name"])] = {**job, "status": {}}  # the lost attempt
+    api.add_job("flows", job)  # the lost attempt
     handle = agent.launch(claim)
     assert handle.name == job["metadata"]["name"] and len(api.jobs) == 1
 
@@ -180,7 +180,7 @@ def test_a_name_clash_with_another_runs_job_is_not_taken(api: FakeKubernetes) ->
     claim = make_claim({"type": "kubernetes"})
     job = agent.job_for(claim)
     other = {**job, "metadata": {**job["metadata"], "labels": {}}}
-    api.jobs[("flows", job["metadata"]["name"])] = other
+    api.add_job("flows", other)
     with pytest.raises(RuntimeError, match="already exists"):
         agent.launch(claim)
 

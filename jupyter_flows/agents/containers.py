@@ -168,8 +168,18 @@ class ContainerAgent(Agent):
 
     def choose_image(self, claim: Claim, template_image: str | None = None,
                      field: str = "image") -> str:
-        """Run config image > template's image > the agent's ``--image``."""
+        """Docker storage's image > run config image > template's image > the agent's
+        ``--image``; a run config image other than the storage's is refused."""
+        from jupyter_flows.agents.compat import image_conflict
+        from jupyter_flows.storage.docker import image_of
+
         run_config = self.run_config(claim)
+        stored_in = image_of(claim.flow.storage)
+        conflict = image_conflict(claim.flow.storage, run_config.get("image"), field=field)
+        if conflict is not None:
+            raise RunRefused(conflict)
+        if stored_in:
+            return stored_in
         image = run_config.get("image") or template_image or self.image
         if not image:
             kind = run_config.get("type") or "universal"

@@ -1,32 +1,35 @@
 """DockerAgent: runs each flow run in a container on a Docker host (DockerRun, UniversalRun).
 
-For each claimed run it picks the image (run config > agent ``--image``), refuses images
-from registries outside its allow-list, pulls by its pull policy, creates a container
+For each claimed run it picks the image (Docker storage's image > run config > agent
+``--image``), refuses images from registries outside its allow-list, pulls by its pull
+policy (an image it cannot get fails the run with Docker's reason), creates a container
 labelled with the flow and run (command ``python -m jupyter_flows execute flow-run ID``,
 environment as ``containers`` describes, the run config's ``host_config`` and ``ports``,
-the agent's volumes and networks), starts it, and watches it: a container that exits
-before its run finished (non-zero exit, OOM kill) is reported on the run with Docker's
-reason and the container's last output. Finished containers are removed unless
-``remove=False``.
+the agent's volumes and networks, Docker's init process as PID 1 unless ``host_config``
+says ``init: false``, so SIGTERM reaches the flow-run process and orphans are reaped),
+starts it, and watches it (``docker_container``): a container that exits before its run
+finished (non-zero exit, OOM kill, killed from outside) is reported on the run with
+Docker's reason and the container's last output. ``stop_run`` stops a run's container on
+request. Finished containers are removed unless ``remove=False``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import posixpath
 from typing import TYPE_CHECKING, Any
 
-from jupyter_flows.agents.base import Exit, RunRefused
+from jupyter_flows.agents.base import RunRefused
 from jupyter_flows.agents.containers import ContainerAgent, flow_run_command, registry_allowed
+from jupyter_flows.agents.docker_container import DockerContainer
 
 if TYPE_CHECKING:
     from jupyter_flows.api import Claim
 
 _log = logging.getLogger("jupyter_flows.agent.docker")
 PULL_POLICIES = ("always", "if-not-present", "never")
-TAIL_LINES = 20
 _DOCKER_LABEL = "io.jupyter-flows"
+RUN_ID_LABEL = f"{_DOCKER_LABEL}.flow-run-id"
 
 
 def docker_labels(labels: dict[str, str], flow_name: str) -> dict[str, str]:
@@ -117,6 +120,7 @@ class DockerAgent(ContainerAgent):
         self._pull(api, image)
         if binds:
             host_config_args["binds"] = binds
+        host_config_args.setdefault("init", True)
         if self.networks:
             host_config_args.setdefault("network_mode", self.networks[0])
         try:
@@ -163,64 +167,32 @@ class DockerAgent(ContainerAgent):
                         " --pull if-not-present") from None
         repository, tag = parse_repository_tag(image)
         _log.info("pulling %s", image)
+        # a pull that fails fails the run: an image that does not exist, or a registry that
+        # refuses this host, will not appear by starting the same run again
         try:
             for event in api.pull(repository, tag=tag or "latest", stream=True, decode=True):
                 if isinstance(event, dict) and event.get("error"):
-                    raise RuntimeError(f"pulling image {image!r} failed: {event['error']}")
+                    raise RunRefused(f"cannot pull image {image!r}: {event['error']}")
         except APIError as exc:
-            raise RuntimeError(f"pulling image {image!r} failed: "
-                               f"{exc.explanation or exc}") from None
+            raise RunRefused(f"image {image!r} is not on the Docker host and pulling it"
+                             f" failed: {exc.explanation or exc}") from None
 
-
-class DockerContainer:
-    """The container of one flow run; ``poll()`` reads its state from the engine."""
-
-    def __init__(self, api: Any, container_id: str, *, remove: bool = True) -> None:
-        self.api = api
-        self.id = container_id
-        self.remove = remove
-        self._tail: list[str] = []
-
-    def poll(self) -> Exit | None:
-        from docker.errors import NotFound
-
-        try:
-            info = self.api.inspect_container(self.id)
-        except NotFound:
-            return Exit(None, f"container {self.id[:12]} disappeared (removed while it ran)")
-        state = info.get("State") or {}
-        if state.get("Status") not in ("exited", "dead"):
-            return None
-        code = state.get("ExitCode")
-        code = int(code) if code is not None else None
-        if state.get("OOMKilled"):
-            limit = (info.get("HostConfig") or {}).get("Memory") or 0
-            limit_text = f" of {limit / 2**20:g} MiB" if limit else ""
-            self._tail = self._read_tail()
-            return Exit(code, f"OOMKilled: container {self.id[:12]} used more than its"
-                              f" memory limit{limit_text} and was killed")
-        if code == 0:
-            return Exit(0)
-        self._tail = self._read_tail()
-        detail = state.get("Error") or (self._tail[-1] if self._tail else "")
-        return Exit(code, f"container {self.id[:12]} exited with code {code}"
-                          + (f": {detail}" if detail else ""))
-
-    def failure_logs(self) -> list[str]:
-        return self._tail
-
-    def cleanup(self) -> None:
-        if self.remove:
-            from docker.errors import NotFound
-
-            with contextlib.suppress(NotFound):
-                self.api.remove_container(self.id, force=True)
-
-    def _read_tail(self) -> list[str]:
-        try:
-            raw = self.api.logs(self.id, stdout=True, stderr=True, tail=TAIL_LINES)
-        except Exception as exc:
-            _log.warning("cannot read the logs of container %s: %s", self.id[:12], exc)
-            return []
-        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-        return [line for line in text.splitlines() if line.strip()][-TAIL_LINES:]
+    # ----------------------------------------------------------------- stopping
+    def stop_run(self, flow_run_id: str, grace: float = 10.0) -> bool:
+        """Stop the container of a flow run: SIGTERM to its processes, SIGKILL after
+        ``grace`` seconds. Finds the container among this agent's launched runs, else by
+        its flow-run label (an agent restarted since it launched it). The watch loop then
+        reports the run's end as a stop on request. False when no container was found."""
+        launched = self.launched.get(flow_run_id)
+        if launched is not None and isinstance(launched.handle, DockerContainer):
+            handles = [launched.handle]
+        else:
+            found = self.docker.api.containers(
+                all=True, filters={"label": f"{RUN_ID_LABEL}={flow_run_id}"})
+            handles = [DockerContainer(self.docker.api, str(c["Id"]), remove=self.remove)
+                       for c in found]
+        for handle in handles:
+            _log.info("flow run %s: stopping container %s (grace %.0f s)", flow_run_id,
+                      handle.short_id, grace)
+            handle.stop(grace)
+        return bool(handles)

@@ -133,9 +133,12 @@ class ECSAgent(ContainerAgent):
             what = "the default task definition"
         compatibility = "FARGATE" if self.fargate else ("EC2" if self.launch_type == "EC2"
                                                         else None)
+        image = run_config.get("image") or _container_image(base) or self.image
+        if (claim.flow.storage or {}).get("type") == "docker":  # the flow is in that image
+            image = self.choose_image(claim, _container_image(base), field="ECSRun.image")
         return build_task_definition(
             base, what=what, family=family_for(claim.flow.name),
-            image=run_config.get("image") or _container_image(base) or self.image,
+            image=image,
             cpu=run_config.get("cpu") or (None if _has(base, "cpu") else self.cpu),
             memory=run_config.get("memory") or (None if _has(base, "memory") else self.memory),
             task_role_arn=run_config.get("task_role_arn") or (

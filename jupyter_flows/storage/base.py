@@ -74,13 +74,15 @@ class Storage(BaseModel):
 
 
 def storage_types() -> dict[str, type[Storage]]:
+    from jupyter_flows.storage.docker import Docker
+    from jupyter_flows.storage.git import Git, GitHub
     from jupyter_flows.storage.local import Local
     from jupyter_flows.storage.s3 import S3
 
-    return {"local": Local, "s3": S3}
+    return {"local": Local, "s3": S3, "docker": Docker, "git": Git, "github": GitHub}
 
 
-_ALIASES = {"Local": "local", "S3": "s3"}
+_ALIASES = {"Local": "local", "S3": "s3", "Docker": "docker", "Git": "git", "GitHub": "github"}
 
 
 def storage_from_config(value: Any) -> Storage:
