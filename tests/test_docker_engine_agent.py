@@ -132,9 +132,8 @@ def test_a_docker_run_goes_end_to_end_in_a_real_container(
 
 def test_an_image_that_cannot_be_pulled_fails_the_run_with_dockers_reason(
         docker_engine: Any, client: Client) -> None:
-    from jupyter_flows.registration import config_json
-
     from jupyter_flows import S3
+    from jupyter_flows.deploy.register import config_json
 
     missing = "127.0.0.1:9/acme/missing:1"  # nothing listens on port 9 (discard)
     # S3 storage, never read: the run fails before any container exists
