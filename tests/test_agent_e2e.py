@@ -202,6 +202,28 @@ def test_registered_flow_runs_through_the_local_agent(backend: Backend) -> None:
     assert history[:3] == ["Scheduled", "Submitted", "Running"] and history[-1] == "Success"
 
 
+def test_logs_follow_a_run_from_before_it_starts_to_its_end(backend: Backend) -> None:
+    """``get logs --follow`` waits on the run's event stream: started before any agent, it
+    prints each log line once, as the run writes it, and exits when the run ends."""
+    run_id = created_run(backend, backend.cli("run", "squares", "--param", "n=4").stdout)
+    follower = subprocess.Popen([sys.executable, "-m", "jupyter_flows", "get", "logs", run_id,
+                                 "--follow"], env=backend.env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.0)
+        assert follower.poll() is None  # nothing to print yet: it waits, it does not exit
+        backend.start_agent()
+        out, err = follower.communicate(timeout=120)
+    finally:
+        stop_processes(follower)
+    assert follower.returncode == 0, err
+    stored = [r.message for r in backend.client.read_logs(run_id, limit=500).items]
+    printed = [line for line in out.splitlines() if line.strip()]
+    assert len(printed) == len(stored) and all(m.splitlines()[0] in line
+                                               for m, line in zip(stored, printed))
+    assert any("total is 14" in line for line in printed)
+
+
 def test_a_failing_flow_fails_the_watch_with_its_error(backend: Backend) -> None:
     backend.start_agent()
     out = backend.cli("run", "broken", "--watch", check=False)

@@ -298,8 +298,7 @@ def test_watching_a_backend_run_to_its_end(backend: str, tmp_path: Path,
                               args=(run.id, Client(backend), claim.lease.lease_id))
     worker.start()
     try:
-        view = watch_backend_run(client, run.id, interval=0.05, max_interval=0.2, timeout=20,
-                                 display=False)
+        view = watch_backend_run(client, run.id, timeout=20, display=False)
     finally:
         worker.join(20)
 
@@ -311,6 +310,6 @@ def test_watching_a_backend_run_to_its_end(backend: str, tmp_path: Path,
     assert last.children == {"inc-1": {"Success": 3}}
     assert last.errors == [("explode-1", "ValueError: the source table is empty (6)")]
     assert last.elapsed is not None and last.elapsed >= 1.5
-    # it polled while the run went: the paused task was seen running
+    # it followed the run as it went: the paused task was seen running
     assert any(s.states.get("pause-1") == "Running" for s in view.history if not s.final)
     assert Counter(s.final for s in view.history)[True] == 1

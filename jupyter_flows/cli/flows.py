@@ -3,7 +3,6 @@ flow-run``, ``get``."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import typer
@@ -11,8 +10,7 @@ import typer
 from jupyter_flows.cli.apps import app, execute_app
 from jupyter_flows.cli.common import fail, parse_params
 
-FINISHED = {"Success", "Cached", "Mapped", "Skipped", "Failed", "TriggerFailed", "TimedOut",
-            "Crashed", "Cancelled"}
+SUCCEEDED = {"Success", "Cached", "Mapped", "Skipped"}
 
 
 @app.command()
@@ -82,23 +80,22 @@ def _task_prefix(record: Any) -> str:
     return f"[{record.task_slug}{index}] "
 
 
-def watch_run(client: Any, flow_run_id: str, poll: float = 0.5) -> int:
-    """Print state changes and logs of a run until it finishes; 0 if it succeeded."""
-    seen_state = None
-    after = 0
-    while True:
-        run_ = client.get_flow_run(flow_run_id)
-        page = client.read_logs(flow_run_id, after=after)
-        for record in page.items:
-            typer.echo(f"  {record.timestamp:%H:%M:%S} {record.level:<7}"
-                       f" {_task_prefix(record)}{record.message}")
-        after = page.next_after
-        if run_.state != seen_state:
-            seen_state = run_.state
-            typer.echo(f"{run_.state}: {run_.state_message or ''}".rstrip(": "))
-        if run_.state in FINISHED:
-            return 0 if run_.state in {"Success", "Cached", "Mapped", "Skipped"} else 1
-        time.sleep(poll)
+def watch_run(client: Any, flow_run_id: str, *, logs_only: bool = False) -> int:
+    """Print a run's state changes and logs as they happen (the run's event stream) until it
+    finishes; 0 if it succeeded."""
+    final = None
+    for event in client.follow_run(flow_run_id):
+        if event.kind == "log":
+            typer.echo(_log_line(event))
+        elif event.kind == "flow_run_state":
+            final = event.state
+            if not logs_only:
+                typer.echo(f"{event.state}: {event.message or ''}".rstrip(": "))
+    return 0 if final in SUCCEEDED else 1
+
+
+def _log_line(record: Any) -> str:
+    return f"  {record.timestamp:%H:%M:%S} {record.level:<7} {_task_prefix(record)}{record.message}"
 
 
 @execute_app.command("flow-run")
@@ -119,6 +116,8 @@ def get(
     what: str = typer.Argument(..., help="flows | runs | logs | agents"),
     flow_run_id: str = typer.Argument(None, help="the run, for logs"),
     limit: int = typer.Option(50),
+    follow: bool = typer.Option(False, "--follow", "-f",
+                                help="logs: print new lines as they come until the run ends"),
 ) -> None:
     """List what the backend has."""
     from rich.console import Console
@@ -146,6 +145,8 @@ def get(
         elif what == "logs":
             if not flow_run_id:
                 raise fail("get logs needs a flow run id", 2)
+            if follow:
+                raise typer.Exit(watch_run(client, flow_run_id, logs_only=True))
             for record in client.read_logs(flow_run_id, limit=limit).items:
                 console.print(f"{record.timestamp:%H:%M:%S} {record.level:<7} "
                               f"{_task_prefix(record)}{record.message}",

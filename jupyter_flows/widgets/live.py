@@ -3,7 +3,7 @@ elapsed time and the errors, updated in place as the run goes.
 
 ``LiveRunView`` is a :class:`~jupyter_flows.engine.observers.RunObserver` for runs in this
 process (``flow.run(observers=[view])``); ``watch_backend_run`` drives the same view from
-a backend run's task-run states, polling with backoff until the run finishes.
+a backend run's event stream until the run finishes.
 
 Rendering: events may come from worker threads (and a Dask client's thread). Each one
 updates the state table under a lock; the thread that brings it renders at once if no
@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ from jupyter_flows.engine.observers import RunObserver
 from jupyter_flows.widgets.run_picture import run_bundle
 
 if TYPE_CHECKING:
+    from jupyter_flows.api import FlowSpec, RunEvent
     from jupyter_flows.client.client import Client
     from jupyter_flows.core.flow import Flow
     from jupyter_flows.core.task import Task
@@ -296,64 +298,90 @@ class LiveRunView(RunObserver):
 
 
 # ---------------------------------------------------------------------- backend runs
-def watch_backend_run(client: Client, run_id: str, flow_spec: dict[str, Any] | None = None,
-                      *, interval: float = 0.5, max_interval: float = 5.0,
-                      timeout: float | None = None, display: bool = True,
-                      until_finished: bool = True) -> LiveRunView:
-    """Show a backend flow run's DAG and task states, polling until the run finishes.
+def watch_backend_run(client: Client, run_id: str, flow_spec: FlowSpec | None = None,
+                      *, timeout: float | None = None, display: bool = True,
+                      until_finished: bool = True, throttle: float = 0.2) -> LiveRunView:
+    """Show a backend flow run's DAG and task states as they change, until it finishes.
 
-    The DAG comes from ``flow_spec`` (default: the registered flow's spec). Polls
-    ``get_flow_run`` and ``get_task_runs`` every ``interval`` seconds while states change,
-    backing off to ``max_interval`` while they do not. Returns the view: after the run
-    finished, after ``timeout`` seconds, or after one poll with ``until_finished=False``.
+    The DAG comes from ``flow_spec`` (default: the registered flow's spec); the states come
+    from the run's event stream (no polling). Returns the view: after the run finished,
+    after ``timeout`` seconds, or at once with ``until_finished=False`` (the states so far).
+    A run that no online agent can take says why, in the view.
     """
-    from jupyter_flows.engine.states import ALL_STATES
-
     run = client.get_flow_run(run_id)
     spec = flow_spec if flow_spec is not None else client.get_flow(run.flow_id).spec
     flow = flow_from_spec(spec)
-    view = LiveRunView(flow, throttle=0)  # the polling is the throttle
-    started = _started_at(client, run_id, run.state)
-    view._begin(started, status=run.state)
+    view = LiveRunView(flow, throttle=0 if not until_finished else throttle)
+    view._begin(None, status=run.state)
+    if run.agent_match is not None and not run.agent_match.matched:
+        view._message = run.agent_match.explanation
+    follower = _RunFollower(client, run_id, flow, view)
+    if not until_finished:
+        page = client.run_events(run_id, limit=5000)
+        follower.apply(page.items)
+        if page.finished:
+            follower.finish()
+        else:
+            view.render()
+        if display:
+            view.display()
+        return view
     view.render()
     if display:
         view.display()
-    seen: dict[tuple[str, int | None], tuple[str, str | None]] = {}
-    deadline = None if timeout is None else time.monotonic() + timeout
-    delay = interval
-    status = (run.state, run.state_message)
-    while True:
-        # the run first: a finished run has reported all its task runs already
-        run = client.get_flow_run(run_id)
-        changed = (run.state, run.state_message) != status
-        status = (run.state, run.state_message)
-        for task_run in client.get_task_runs(run_id):
-            key = (task_run.task_slug, task_run.map_index)
-            task = flow.get_tasks(slug=task_run.task_slug)
-            if not task or seen.get(key) == (task_run.state, task_run.message):
-                continue
-            seen[key] = (task_run.state, task_run.message)
-            view._record(task[0], task_run.map_index, _state(
-                task_run.state, task_run.message, task_run.timestamp.timestamp()))
-            changed = True
-        if started is None and changed:
-            started = _started_at(client, run_id, run.state)
-        cls = ALL_STATES.get(run.state)
-        if cls is not None and issubclass(cls, ALL_STATES["Finished"]):
-            final = _state(run.state, run.state_message, run.state_timestamp.timestamp())
-            view._set_run(run.state, started)
-            view._finish(final, final.timestamp)
-            view.render(final=True)
-            return view
-        if changed:
-            view._set_run(run.state, started)
-            view.render()
-        if not until_finished or (deadline is not None and time.monotonic() >= deadline):
-            return view
-        delay = interval if changed else min(delay * 1.5, max_interval)
-        if deadline is not None:
-            delay = max(0.0, min(delay, deadline - time.monotonic()))
-        time.sleep(delay)
+    thread = threading.Thread(target=follower.follow, name=f"watch-{run_id}", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    follower.stop = True
+    if follower.error is not None:
+        raise follower.error
+    return view
+
+
+class _RunFollower:
+    """Applies a backend run's events to a :class:`LiveRunView` (in a thread of its own)."""
+
+    def __init__(self, client: Client, run_id: str, flow: Flow, view: LiveRunView) -> None:
+        self.client, self.run_id, self.flow, self.view = client, run_id, flow, view
+        self.started: float | None = None
+        self.last: tuple[str, str | None, float] | None = None
+        self.stop = False
+        self.error: BaseException | None = None
+
+    def follow(self) -> None:
+        try:
+            for event in self.client.follow_run(self.run_id):
+                self.apply([event])
+                if self.stop:
+                    return
+            self.finish()  # the stream ended: the run has finished
+        except BaseException as exc:  # handed to the caller's thread
+            self.error = exc
+
+    def finish(self) -> None:
+        if self.last is not None:
+            name, message, when = self.last
+            self.view._set_run(name, self.started)
+            self.view._finish(_state(name, message, when), when)
+            self.view.render(final=True)
+
+    def apply(self, events: Iterable[RunEvent]) -> None:
+        view = self.view
+        for event in events:
+            if event.kind == "task_run_state":
+                task = self.flow.get_tasks(slug=event.task_slug)
+                if task:
+                    state = _state(event.state, event.message, event.timestamp.timestamp())
+                    if view._record(task[0], event.map_index, state):
+                        view.render()
+            elif event.kind == "flow_run_state":
+                when = event.timestamp.timestamp()
+                if event.state == "Running" and self.started is None:
+                    self.started = when
+                self.last = (event.state, event.message, when)
+                view._set_run(event.state, self.started)
+                view._message = event.message
+                view.render()
 
 
 def _state(name: str, message: str | None, timestamp: float) -> State:
@@ -363,12 +391,3 @@ def _state(name: str, message: str | None, timestamp: float) -> State:
         return state_from_name(name, message, timestamp=timestamp)
     except ValueError:  # a newer backend's state: keep the name, in the base colour
         return type(name, (State,), {"__slots__": ()})(message, timestamp=timestamp)
-
-
-def _started_at(client: Client, run_id: str, state: str) -> float | None:
-    if state in ("Scheduled", "Submitted", "Pending", "Paused"):
-        return None
-    for record in client.get_flow_run_states(run_id):
-        if record.state == "Running":
-            return record.timestamp.timestamp()
-    return None
