@@ -18,6 +18,7 @@
     ├── RunRefused                an agent will not launch a run as configured (run Failed)
     ├── ServerConfigError         the backend server's settings are unsafe or invalid
     │   └── DatabaseVersionError  the database was upgraded by a newer jupyter-flows
+    ├── LocalBackendError         a backend or agent on this machine did not start
     ├── BackendUnavailable        the backend cannot be reached (names the URL)
     └── BackendError              the backend refused a request (``status``, ``detail``)
         └── ConflictError         409: a state transition, version or lease was refused
@@ -107,6 +108,10 @@ class TaskIsolationError(JupyterFlowsError):
 
 class ServerConfigError(JupyterFlowsError):
     """The backend server cannot start with these settings (e.g. a public bind, no key)."""
+
+
+class LocalBackendError(JupyterFlowsError):
+    """A backend (or local agent) started as a child process did not start or answer."""
 
 
 class DatabaseVersionError(ServerConfigError):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -13,12 +11,11 @@ from contextlib import ExitStack
 import pytest
 
 from jupyter_flows.client import Client
+from jupyter_flows.local_backend import LocalBackend
 from jupyter_flows.server.testing import (
     RecordingTransport,
     finishing_agent,
-    free_port,
     running_server,
-    wait_until_up,
 )
 
 RUNS = 120
@@ -90,13 +87,10 @@ def test_long_poll_returns_soon_after_a_run_is_created(tmp_path):
 
 @pytest.mark.slow
 def test_stopping_the_server_answers_waiting_claims_at_once(tmp_path):
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen([sys.executable, "-m", "jupyter_flows.server", "--port", str(port),
-                                "--database-url", f"sqlite:///{tmp_path}/b.db",
-                                "--log-level", "warning"])
+    backend = LocalBackend(tmp_path / "b.db", agent=False, output=None).start()
+    process, url = backend.server, backend.url
+    assert process is not None
     try:
-        wait_until_up(process, url, 30)
         with Client(url) as client:
             agent = client.register_agent("waiting")
             result: list[object] = []

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import atexit
 import os
-from pathlib import Path
 from typing import Any
 
-from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Float, List, Unicode, default
 
 from jupyter_flows.labserver.backend import Backend, ExternalBackend
 from jupyter_flows.labserver.embedded import EmbeddedBackend
 from jupyter_flows.labserver.handlers import ConfigHandler, ProxyHandler
+from jupyter_flows.local_backend import default_database_url, default_run_log_dir
 
 URL_ENV = "JUPYTER_FLOWS_BACKEND_URL"
 KEY_ENV = "JUPYTER_FLOWS_API_KEY"
@@ -62,7 +61,8 @@ class JupyterFlows(ExtensionApp):
 
     @default("embedded_database")
     def _default_embedded_database(self) -> str:
-        return str(Path(jupyter_data_dir()) / "jupyter_flows" / "backend.db")
+        # the same database as `jupyter-flows up` and `server start`
+        return default_database_url()
 
     # --------------------------------------------------------------- lifecycle
     def initialize_settings(self) -> None:
@@ -72,12 +72,10 @@ class JupyterFlows(ExtensionApp):
             backend = ExternalBackend(self.backend_url, self.api_key, source)
             self.log.info("jupyter-flows: proxying to the backend at %s", backend.url)
         else:
-            runs = Path(self.embedded_database).expanduser().parent / "runs"
             embedded = EmbeddedBackend(self.embedded_database, api_key=self.api_key,
                                        start_agent=self.start_agent,
                                        agent_labels=list(self.agent_labels),
-                                       run_log_dir=None if "://" in self.embedded_database
-                                       else str(runs),
+                                       run_log_dir=str(default_run_log_dir()),
                                        startup_timeout=self.startup_timeout, log=self.log)
             atexit.register(embedded.stop_now)
             backend = embedded

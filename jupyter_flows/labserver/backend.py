@@ -20,8 +20,11 @@ class Unreachable(Exception):
 
 
 class Backend(Protocol):
-    url: str
-    api_key: str | None
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def api_key(self) -> str | None: ...
 
     async def ready(self) -> None:
         """Return once requests may be sent; raise :class:`Unreachable` if they never can."""

@@ -9,12 +9,7 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -22,15 +17,10 @@ from pathlib import Path
 
 import httpx
 
-from jupyter_flows.local_backend.processes import stop_processes
-from jupyter_flows.server.settings import ENV_VARS, Settings
+from jupyter_flows.local_backend import LocalBackend, free_port
+from jupyter_flows.server.settings import Settings
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+__all__ = ["RecordingTransport", "finishing_agent", "free_port", "in_process", "running_server"]
 
 
 @contextmanager
@@ -41,35 +31,12 @@ def running_server(database: str | Path, *, port: int | None = None, startup_tim
     ``database`` is a SQLite file path or a database URL; ``settings`` are
     :class:`~jupyter_flows.server.settings.Settings` fields (passed as environment).
     """
-    url = str(database) if "://" in str(database) else f"sqlite:///{database}"
-    port = port or free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ENV_VARS.values()}
-    env.update({ENV_VARS[name]: str(value) for name, value in settings.items()
-                if value is not None})
-    env[ENV_VARS["database_url"]] = url
-    command = [sys.executable, "-m", "jupyter_flows.server", "--host", "127.0.0.1",
-               "--port", str(port), "--log-level", log_level]
-    process = subprocess.Popen(command, env=env)
-    base = f"http://127.0.0.1:{port}"
+    backend = LocalBackend(database, port=port, agent=False, settings=settings, output=None,
+                           log_level=log_level).start(startup_timeout)
     try:
-        wait_until_up(process, base, startup_timeout)
-        yield base
+        yield backend.url
     finally:
-        stop_processes(process, timeout=10)
-
-
-def wait_until_up(process: subprocess.Popen[bytes], base: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the backend exited with code {process.returncode} on start")
-        try:
-            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"the backend at {base} did not answer within {timeout:.0f} s")
+        backend.stop(timeout=10)
 
 
 @asynccontextmanager
