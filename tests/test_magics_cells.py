@@ -219,7 +219,7 @@ def test_an_in_place_change_of_an_upstream_value_is_warned(
     task_cell(shell, "extend", "rows.append(2)\n")
     out = capsys.readouterr().out.splitlines()
     assert out[-1].startswith("warning: cell 'extend' changes 'rows' (rows.append(...)), which"
-                              " cell 'load' defined; on a distributed executor")
+                              " cell 'load' defined; when the cell runs in another process")
 
 
 @pytest.mark.parametrize(("line", "message"), [

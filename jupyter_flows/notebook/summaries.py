@@ -46,7 +46,9 @@ def registration_lines(reg: Registration) -> list[str]:
     parts = [f"reads {', '.join(reads) if reads else 'nothing'}"]
     if after:
         parts.append(f"runs after {', '.join(map(repr, after))}")
-    parts.append(f"defines {_names(cell.analysis.defines)}")
+    outputs = (reg.graph[cell.name].outputs if reg.graph is not None
+               else cell.analysis.defines - cell.analysis.loop_names)
+    parts.append(f"defines {_names(outputs)}")
     lines = [f"{head}: {'; '.join(parts)}"]
     if reg.graph is not None:
         prefix = f"cell {cell.name!r} "
@@ -117,8 +119,9 @@ def listing_lines(cell_flows: Mapping[str, CellFlow], flows: Mapping[str, Flow])
         lines.append(f"{name} ({len(cell_flow.cells)} task cells, in registration order):")
         width = max(len(c) for c in cell_flow.cells)
         for cell in cell_flow.cells.values():
+            defines = cell.analysis.defines - cell.analysis.loop_names
             lines.append(f"  {cell.name:<{width}}  reads {_names(cell.analysis.reads)};"
-                         f" defines {_names(cell.analysis.defines)}")
+                         f" defines {_names(defines)}")
     for name, flow in flows.items():
         slugs = [t.slug or t.name for t in flow.sorted_tasks()]
         lines.append(f"{name} (%%flow, {len(slugs)} tasks): {', '.join(slugs) or 'none'}")
