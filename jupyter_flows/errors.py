@@ -11,6 +11,7 @@
     ├── RunConfigError            a run config is malformed or has an invalid field
     ├── StorageError              a flow cannot be stored, found or loaded back
     ├── ResultError               a checkpointed result cannot be written or read
+    ├── NoShellError              a task cell used a magic where no IPython shell runs
     ├── RunRefused                an agent will not launch a run as configured (run Failed)
     ├── ServerConfigError         the backend server's settings are unsafe or invalid
     ├── BackendUnavailable        the backend cannot be reached (names the URL)
@@ -78,6 +79,11 @@ class RunRefused(JupyterFlowsError):
 
 class ResultError(JupyterFlowsError):
     """A checkpointed result could not be written or read back."""
+
+
+class NoShellError(JupyterFlowsError, RuntimeError):
+    """A task cell called ``get_ipython()`` (a magic, a ``!`` command) in a process where no
+    IPython shell runs: a process pool, a Dask worker, an agent's flow run."""
 
 
 class ServerConfigError(JupyterFlowsError):
