@@ -318,7 +318,8 @@ def test_config_shows_the_settings_widget_or_says_it_is_missing(
         capsys.readouterr().out
     shown: list[Any] = []
     widget_module = types.ModuleType("jupyter_flows.widgets.config")
-    widget_module.flow_config_widget = lambda f: shown.append(f) or "WIDGET"  # type: ignore
+    widget_module.flow_config_widget = (  # type: ignore[attr-defined]
+        lambda f, current=None: shown.append(f) or "WIDGET")
     monkeypatch.setitem(sys.modules, "jupyter_flows.widgets.config", widget_module)
     flow(shell, "config")
     assert "WIDGET" in capsys.readouterr().out  # displayed

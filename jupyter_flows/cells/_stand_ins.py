@@ -21,7 +21,8 @@ __all__ = ["DisplayHandle", "display", "get_ipython", "ipython_names"]
 
 
 def _text(obj: Any) -> str:
-    return pprint.pformat(obj, width=100)
+    # containers pretty-printed; a string as one repr, as IPython shows it
+    return repr(obj) if isinstance(obj, str) else pprint.pformat(obj, width=100)
 
 
 class DisplayHandle:

@@ -302,7 +302,8 @@ def _flow_state(flow: Flow, task_states: dict[Task, State], duration: float) -> 
     return state
 
 
-def _failure_message(flow: Flow, task_states: Mapping[Task, State], failed: list[str]) -> str:
+def _failure_message(flow: Flow, task_states: Mapping[Task, State],
+                     failed: Sequence[str | None]) -> str:
     """Names the task run that failed first, by time then DAG order (not a TriggerFailed
     one, which only echoes an upstream failure), then the reference tasks that failed."""
     position = {task: i for i, task in enumerate(flow.sorted_tasks())}
