@@ -23,6 +23,7 @@ from browser_support import (
     PAGE_ERRORS,
     SCREENSHOTS,
     Lab,
+    labextensions_path,
     require_browser,
 )
 
@@ -40,7 +41,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_FLOWS_")}
     env.update(JUPYTER_CONFIG_DIR=str(base / "config"), JUPYTER_RUNTIME_DIR=str(base / "runtime"),
                JUPYTERLAB_SETTINGS_DIR=str(base / "settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(base / "workspaces"), PYTHONUNBUFFERED="1")
+               JUPYTERLAB_WORKSPACES_DIR=str(base / "workspaces"), PYTHONUNBUFFERED="1",
+               JUPYTER_PATH=os.pathsep.join(filter(None, [str(labextensions_path(base)),
+                                                          os.environ.get("JUPYTER_PATH")])))
     command = [sys.executable, "-m", "jupyterlab", "--allow-root", "--no-browser",
                "--IdentityProvider.token=", "--ip=127.0.0.1", f"--port={port}",
                "--LabApp.extension_manager=readonly", "--LabApp.expose_app_in_browser=True",
@@ -50,6 +53,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     news = base / "settings/@jupyterlab/apputils-extension/notification.jupyterlab-settings"
     news.parent.mkdir(parents=True)
     news.write_text('{"fetchNews": "false"}')
+    # save widget state with notebooks, as users may: the secrets test reads what is saved
+    widgets = base / "settings/@jupyter-widgets/jupyterlab-manager/plugin.jupyterlab-settings"
+    widgets.parent.mkdir(parents=True)
+    widgets.write_text('{"saveState": true}')
     log = base / "jupyter-lab.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT,
