@@ -23,6 +23,7 @@ from browser_support import (
     PAGE_ERRORS,
     SCREENSHOTS,
     Lab,
+    extension_dir,
     labextensions_path,
     require_browser,
 )
@@ -66,6 +67,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     try:
         _wait_for_backend(lab, timeout=90)
         lab.backend_url = lab.config()["backend_url"]
+        # the page loads the extension these tests mean (see browser_support.extension_dir)
+        entry = next((extension_dir() / "static").glob("remoteEntry.*.js")).name
+        assert entry in httpx.get(f"{url}/lab", timeout=10).text, f"{entry} is not served"
         yield lab
     finally:
         children = psutil.Process(process.pid).children(recursive=True)
