@@ -207,10 +207,10 @@ def test_the_config_widgets_submit_sends_the_flow_as_the_notebook_has_it(
         widget.submit_button.click()
         run = widget.last_flow_run
         assert run is not None, widget.status_text
-        assert "(4 tasks, Scheduled)" in widget.status_text
         with Client(url) as client:
             spec = client.get_flow(run.flow_id).spec
         assert sorted(t.slug for t in spec.tasks) == sorted(ALL)
+        assert "(4 tasks, Scheduled)" in widget.status_text
         flow(shell, "submit")  # the same flow: the same version
         with Client(url) as client:
             assert len(client.list_flows(name="notebook").items) == 1

@@ -217,7 +217,7 @@ def test_the_notebook_button_submits_the_task_cells(page: Any, lab: Lab) -> None
 
 
 def open_notebook(page: Any, path: str) -> Any:
-    page.evaluate(f"() => window.jupyterapp.commands.execute('docmanager:open', {{path: {path!r}}})")
+    page.evaluate("path => window.jupyterapp.commands.execute('docmanager:open', {path})", path)
     notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
     notebook.wait_for()
     page.wait_for_function(
