@@ -22,7 +22,7 @@ the plain function/class/comprehension rules:
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from jupyter_flows.cells._mutations import del_change, loop_change
 from jupyter_flows.cells.analysis import CellAnalysis, Mutation
@@ -39,8 +39,9 @@ ANNOTATION = "annotation"  # PEP 695 annotation scopes
 
 # A name a scope could not resolve: (only read when the code runs later, first change of it).
 _Ref = tuple[bool, Mutation | None]
-# A loop variable: the names whose items it holds, and the loop (``for row in rows``).
-_Alias = tuple[tuple[str, ...], str]
+# A loop variable: the names whose items it holds, and the loop's text (``for row in rows``),
+# made only when a warning needs it (source segments are slow to cut).
+_Alias = tuple[tuple[str, ...], Callable[[], str]]
 
 
 def _merge(refs: dict[str, _Ref], name: str, later: bool, mutation: Mutation | None) -> None:
@@ -218,7 +219,7 @@ class NameResolver:
         if alias is not None:
             roots, loop = alias
             for root in roots:
-                self._load(root, loop_change(mutation, root, loop))
+                self._load(root, loop_change(mutation, root, loop()))
 
     def _alias(self, name: str) -> _Alias | None:
         """What the loop variable ``name`` holds the items of, seen from the current scope
@@ -230,7 +231,8 @@ class NameResolver:
                 return None
         return self.aliases.get(name)
 
-    def _set_alias(self, names: Iterable[str], roots: Iterable[str], loop: str) -> None:
+    def _set_alias(self, names: Iterable[str], roots: Iterable[str],
+                   loop: Callable[[], str]) -> None:
         """The loop variables ``names`` hold the items of ``roots`` (themselves perhaps loop
         variables of an outer loop: ``for cell in row`` inside ``for row in rows``)."""
         resolved: list[str] = []

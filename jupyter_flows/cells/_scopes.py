@@ -117,8 +117,9 @@ class Walker(NameResolver, ast.NodeVisitor):
     def _alias_loop(self, target: ast.expr, iterable: ast.expr) -> None:
         names = [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
         if names:
+            source = self.source
             self._set_alias(names, iterated_roots(iterable),
-                            loop_text(target, iterable, self.source))
+                            lambda: loop_text(target, iterable, source))
 
     visit_AsyncFor = visit_For
 
