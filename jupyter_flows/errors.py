@@ -15,6 +15,7 @@
     ├── StorageError              a flow cannot be stored, found or loaded back
     ├── ResultError               a checkpointed result cannot be written or read
     ├── TaskIsolationError        a task with a timeout cannot be shipped to its child process
+    ├── NoShellError              a task cell used a magic where no IPython shell runs
     ├── RunRefused                an agent will not launch a run as configured (run Failed)
     ├── ServerConfigError         the backend server's settings are unsafe or invalid
     │   └── DatabaseVersionError  the database was upgraded by a newer jupyter-flows
@@ -104,6 +105,11 @@ class ResultError(JupyterFlowsError):
 class TaskIsolationError(JupyterFlowsError):
     """A task with a timeout runs in a child process (so it can be stopped); its function,
     inputs or result could not be sent there or back (they must pickle with cloudpickle)."""
+
+
+class NoShellError(JupyterFlowsError, RuntimeError):
+    """A task cell called ``get_ipython()`` (a magic, a ``!`` command) in a process where no
+    IPython shell runs: a process pool, a Dask worker, an agent's flow run."""
 
 
 class ServerConfigError(JupyterFlowsError):

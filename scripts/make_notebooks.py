@@ -239,8 +239,8 @@ BACKEND = [
 subprocesses of this kernel. With a backend you already run (`jupyter-flows server start`),
 use `Client(url)` instead."""),
     ("code", QUIET),
-    ("code", '''from jupyter_flows.client import Client
-from jupyter_flows.cli.up import EmbeddedBackend
+    ("code", '''from jupyter_flows.cli.up import EmbeddedBackend
+from jupyter_flows.client import Client
 
 backend = EmbeddedBackend().start()
 client = Client(backend.url)

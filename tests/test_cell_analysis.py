@@ -226,9 +226,9 @@ def test_global_del_cell_does_not_become_the_source_of_the_name() -> None:
     assert graph["drop"].inputs == {"x": "one"}
     assert graph["drop"].outputs == {"f"}
     assert graph.warnings == [
-        "cell 'drop' changes 'x' (del x), which cell 'one' defined; on a distributed executor "
-        "that change does not travel back: leave the del out: a later cell that reads 'x' "
-        "still gets it"
+        "cell 'drop' changes 'x' (del x), which cell 'one' defined; when the cell runs in another"
+        " process (local-dask processes, dask, an agent) that change is lost: leave the del"
+        " out: a later cell that reads 'x' still gets it"
     ]
 
 
@@ -323,16 +323,15 @@ def test_mutation_warnings() -> None:
         CellSpec("fix", 'df["x"] = 1\nrows.append(2)\nnp.append(a, 1)\nconfig["k"] = 3'),
     ]
     graph = build_cell_graph(cells, notebook_names={"read", "a", "config"})
+    lost = ("when the cell runs in another process (local-dask processes, dask, an agent)"
+            " that change is lost")
     assert graph.warnings == [
-        "cell 'fix' changes 'df' (df[\"x\"] = ...), which cell 'load' defined; on a distributed "
-        "executor that change does not travel back: assign a new value instead "
-        "(df = df.assign(...))",
-        "cell 'fix' changes 'rows' (rows.append(...)), which cell 'load' defined; on a "
-        "distributed executor that change does not travel back: assign a new value instead "
-        "(rows = [*rows, ...])",
-        "cell 'fix' changes 'config' (config[\"k\"] = ...), a notebook variable; on a distributed "
-        "executor that change does not travel back: assign a new value instead "
-        "(config = config.assign(...))",
+        f"cell 'fix' changes 'df' (df[\"x\"] = ...), which cell 'load' defined; {lost}:"
+        " assign a new value instead (df = df.assign(...))",
+        f"cell 'fix' changes 'rows' (rows.append(...)), which cell 'load' defined; {lost}:"
+        " assign a new value instead (rows = [*rows, ...])",
+        f"cell 'fix' changes 'config' (config[\"k\"] = ...), a notebook variable; {lost}:"
+        " assign a new value instead (config = config.assign(...))",
     ]
 
 
@@ -369,3 +368,54 @@ def test_300_cell_notebook_edges_are_right() -> None:
     assert graph.order == tuple(cell.name for cell in cells)
     assert len(graph.edges) == sum(len(set(inputs.values())) for inputs in expected.values())
     assert graph.warnings == []
+
+
+# ------------------------------------------------------------------- loops (issue 10)
+LOST = ("when the cell runs in another process (local-dask processes, dask, an agent) that"
+        " change is lost")
+
+
+def test_a_change_in_a_loop_names_the_cell_the_loop_and_the_name() -> None:
+    cells = [
+        CellSpec("load", "rows = read()"),
+        CellSpec("flag", "for row in rows:\n    row['big'] = row['n'] > 10"),
+        CellSpec("tag", "for i, row in enumerate(rows):\n    for part in row['parts']:\n"
+                        "        part.append(i)"),
+    ]
+    graph = build_cell_graph(cells, notebook_names={"read"})
+    assert graph.warnings == [
+        f"cell 'flag' changes 'rows' (row['big'] = ... in the loop `for row in rows`), which"
+        f" cell 'load' defined; {LOST}: build new items instead of changing them"
+        " (rows = [... for row in rows])",
+        f"cell 'tag' changes 'rows' (part.append(...) in the loop `for i, row in"
+        f" enumerate(rows)`), which cell 'load' defined; {LOST}: build new items instead of"
+        " changing them (rows = [... for i, row in enumerate(rows)])",
+    ]
+
+
+def test_loop_variables_are_outputs_only_when_a_later_cell_reads_them() -> None:
+    cells = [
+        CellSpec("add", "total = 0\nfor r in rows:\n    total += r"),
+        CellSpec("count", "n = 0\nfor r in rows:\n    n += 1"),
+        CellSpec("last", "for i, v in enumerate(rows):\n    pass"),
+        CellSpec("use", "final = (i, v, total, n)"),
+    ]
+    graph = build_cell_graph(cells, notebook_names={"rows"})
+    assert analyze_cell(cells[0].source).loop_names == {"r"}
+    assert (graph["add"].outputs, graph["add"].private) == ({"total"}, {"r"})
+    assert (graph["count"].outputs, graph["count"].private) == ({"n"}, {"r"})
+    # Python binds them, so a cell that reads them gets them from the nearest loop above
+    assert (graph["last"].outputs, graph["last"].private) == ({"i", "v"}, set())
+    assert graph["use"].inputs == {"i": "last", "v": "last", "total": "add", "n": "count"}
+    # a name the cell also binds otherwise is an output like any other
+    assert analyze_cell("r = None\nfor r in rows:\n    pass").loop_names == set()
+
+
+def test_a_later_loop_variable_does_not_hide_a_notebook_variable() -> None:
+    cells = [CellSpec("early", "y = i * 2"), CellSpec("late", "for i in range(3):\n    pass")]
+    graph = build_cell_graph(cells, notebook_names={"i"})
+    assert graph["early"].notebook_inputs == {"i"}
+    assert graph["late"].outputs == set()
+    # a real definition in a later cell still is an error
+    with pytest.raises(UndefinedNameError, match="defined by the later cell 'late'"):
+        build_cell_graph([cells[0], CellSpec("late", "i = 3")], notebook_names={"i"})

@@ -287,6 +287,27 @@ def test_reference_tasks_decide_the_flow_state(executor, log, reference, expecte
     assert state.result[tasks["cleanup"]].result == "ran"
 
 
+def test_a_failed_flow_names_the_task_that_raised_not_the_last_one(executor) -> None:
+    """The terminal tasks only did not run (TriggerFailed); the message names the cause."""
+    with Flow("headline") as flow:
+        first = inc(1)
+        bad = task(et.boom)("no such column", upstream_tasks=[first])
+        add(inc(bad), 2)
+        total([inc(bad), inc(5)])
+    state = flow.run(executor=executor)
+    assert state.name == "Failed"
+    assert state.message == ("task 'boom-1' failed: UserError: no such column; reference"
+                             " tasks failed: add-1, total-1")
+
+
+def test_a_failed_map_child_is_named_with_its_index() -> None:
+    fail_on = task(et.succeed_or_fail)
+    with Flow("children") as flow:
+        fail_on.map(["ok", "fail", "ok"])
+    state = flow.run()
+    assert state.message.startswith("task 'succeed_or_fail-1[1]' failed: ")
+
+
 def test_reference_task_must_be_in_the_flow() -> None:
     flow = Flow("refs")
     with pytest.raises(ValueError, match="are not in flow 'refs'"):

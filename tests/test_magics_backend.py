@@ -107,6 +107,8 @@ def test_submit_runs_the_cells_on_an_agent(shell: InteractiveShell, tmp_path: Pa
                                            capsys: pytest.CaptureFixture[str]) -> None:
     log = tmp_path / "log"
     setup_notebook(shell, log)  # `mark`, a notebook function, travels by value
+    # IPython's display, which the agent's flow-run process does not have (issue 10)
+    task_cell(shell, "chart", "display(report)\ndisplay(' '.join(['word'] * 40))\n")
     capsys.readouterr()
     flow(shell, "submit --param SCALE=3")
     out = capsys.readouterr().out.splitlines()
@@ -114,7 +116,9 @@ def test_submit_runs_the_cells_on_an_agent(shell: InteractiveShell, tmp_path: Pa
     run_id = out[0].split("run ")[1].split(",")[0]
     assert out[1:] == [f"  {backend}/api/flow_runs/{run_id}",
                        f"  open it in JupyterLab: jupyter-flows://runs/{run_id}",
-                       "  `%flow status` shows its progress"]
+                       "  `%flow status` shows its progress",
+                       "  cells without --flow go to flow 'notebook': this kernel does not know"
+                       " its notebook's file name; choose another name with %%task --flow NAME"]
     assert wait_finished(backend, run_id) == "Success", (tmp_path / "run-logs").glob("*")
     assert runs(log) == ALL  # written by the agent's flow-run process
     assert "report" not in shell.user_ns  # a backend run does not come back to the kernel
@@ -122,9 +126,15 @@ def test_submit_runs_the_cells_on_an_agent(shell: InteractiveShell, tmp_path: Pa
     flow(shell, "status")
     status = capsys.readouterr().out.splitlines()
     assert status[0].startswith(f"run {run_id} of flow 'notebook' (version 1): Success")
-    for cell in ALL:
-        assert any(line.split() == [cell, "Success"] for line in status), status
-    assert "last logs:" in status
+    # the tasks in the DAG's order, not alphabetically
+    assert [line.split() for line in status[1:6]] == [[c, "Success"] for c in [*ALL, "chart"]]
+    logs = status[status.index("last logs:") + 1:]
+    # SCALE=3 for this run
+    assert any(line.endswith("INFO    display: '4 rows (2 dropped), total 51, max root 3.0'")
+               for line in logs), logs
+    # a long record whole, wrapped, not cut
+    assert "display: '" + " ".join(["word"] * 40) + "'" in " ".join(x.strip() for x in logs)
+    assert max(map(len, logs)) <= 100
 
     # the same notebook again: the same version; a changed cell: a new one
     flow(shell, "submit --param SCALE=3")
@@ -172,3 +182,35 @@ def test_status_watch_follows_a_run_to_its_end(shell: InteractiveShell, tmp_path
     status = capsys.readouterr().out
     assert f"run {run_id} of flow 'notebook' (version 1): Success" in status
     assert runs(log) == ALL
+
+
+def test_the_config_widgets_submit_sends_the_flow_as_the_notebook_has_it(
+        shell: InteractiveShell, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 10: after `%flow remove`, Submit registered the removed tasks too."""
+    import jupyter_flows.widgets.config as config
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("JUPYTER_FLOWS_API_KEY", raising=False)
+    shown: list[Any] = []
+    real = config.flow_config_widget
+    monkeypatch.setattr(config, "flow_config_widget",
+                        lambda *a, **k: shown.append(real(*a, **k)) or shown[-1])
+    setup_notebook(shell, tmp_path / "log")
+    task_cell(shell, "flag_big", "big = [r for r in rows if r > 3]\n")
+    task_cell(shell, "flag_first", "first = rows[0]\n")
+    with running_server(tmp_path / "db.sqlite") as url:
+        monkeypatch.setenv("JUPYTER_FLOWS_BACKEND_URL", url)
+        flow(shell, "config")
+        (widget,) = shown
+        flow(shell, "remove flag_big")
+        flow(shell, "remove flag_first")
+        widget.submit_button.click()
+        run = widget.last_flow_run
+        assert run is not None, widget.status_text
+        with Client(url) as client:
+            spec = client.get_flow(run.flow_id).spec
+        assert sorted(t.slug for t in spec.tasks) == sorted(ALL)
+        assert "(4 tasks, Scheduled)" in widget.status_text
+        flow(shell, "submit")  # the same flow: the same version
+        with Client(url) as client:
+            assert len(client.list_flows(name="notebook").items) == 1

@@ -108,6 +108,8 @@ def test_cells_go_to_the_flow_named_by_flow(shell: InteractiveShell,
         "  b  reads x; defines y",
         "notebook (1 task cells, in registration order):",
         "  c  reads nothing; defines z",
+        "cells without --flow go to flow 'notebook': this kernel does not know its notebook's"
+        " file name; choose another name with %%task --flow NAME",
     ]
     with pytest.raises(UsageError, match="no flow named 'nope' in this notebook"):
         flow(shell, "clear nope")
@@ -117,6 +119,56 @@ def test_cells_go_to_the_flow_named_by_flow(shell: InteractiveShell,
     capsys.readouterr()
     flow(shell, "list")
     assert "no flows yet" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("source", ["__session__", "__vsc_ipynb_file__", "JPY_SESSION_NAME"])
+def test_the_default_flow_is_named_after_the_notebook(
+        shell: InteractiveShell, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], source: str) -> None:
+    path = "/home/me/reports/sales-2024.ipynb"
+    if source == "JPY_SESSION_NAME":  # what jupyter_server sets for the kernels it starts
+        monkeypatch.setenv(source, path)
+    else:  # ipykernel's copy of it; VS Code's own
+        shell.user_ns[source] = path
+    task_cell(shell, "load", "rows = [1, 2]\n")
+    task_cell(shell, "total --flow other", "n = 3\n")
+    assert registered(shell, "sales-2024") == ["load"] and registered(shell, "other") == ["total"]
+    assert "task 'load' registered in flow 'sales-2024'" in capsys.readouterr().out
+    flow(shell, "list")
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "cells without --flow go to flow 'sales-2024', named after the notebook"
+        " sales-2024.ipynb; choose another name with %%task --flow NAME")
+    flow(shell, "run")  # without NAME: the notebook's flow
+    assert shell.user_ns["rows"] == [1, 2] and "n" not in shell.user_ns
+    assert "notebook" not in shell.magics_manager.registry["FlowMagics"].notebook.cell_flows
+
+
+def test_a_console_session_is_no_notebook_name(shell: InteractiveShell) -> None:
+    shell.user_ns["__session__"] = "/home/me/console-1-3f2b"
+    task_cell(shell, "load", "rows = [1]\n")
+    assert registered(shell) == ["load"]
+
+
+def test_loop_variables_are_not_listed_as_outputs(shell: InteractiveShell,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    task_cell(shell, "load", "rows = [{'n': 1}, {'n': 20}]\n")
+    task_cell(shell, "count", "big = 0\nfor row in rows:\n    big += row['n'] > 10\n")
+    task_cell(shell, "flag", "for row in rows:\n    row['big'] = row['n'] > 10\n")
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == "task 'count' registered in flow 'notebook': reads rows (from 'load');" \
+                     " defines big"
+    assert out[2] == "task 'flag' registered in flow 'notebook': reads rows (from 'load');" \
+                     " defines nothing"
+    assert out[3] == (
+        "warning: cell 'flag' changes 'rows' (row['big'] = ... in the loop `for row in rows`),"
+        " which cell 'load' defined; when the cell runs in another process (local-dask"
+        " processes, dask, an agent) that change is lost: build new items instead of changing"
+        " them (rows = [... for row in rows])")
+    flow(shell, "list")
+    assert "  count  reads rows; defines big" in capsys.readouterr().out
+    flow(shell, "run")
+    assert shell.user_ns["big"] == 1 and "row" not in shell.user_ns
+    assert "set in the notebook: rows, big\n" in capsys.readouterr().out
 
 
 def test_unnamed_cells_are_named_after_their_execution_count(
@@ -219,7 +271,7 @@ def test_an_in_place_change_of_an_upstream_value_is_warned(
     task_cell(shell, "extend", "rows.append(2)\n")
     out = capsys.readouterr().out.splitlines()
     assert out[-1].startswith("warning: cell 'extend' changes 'rows' (rows.append(...)), which"
-                              " cell 'load' defined; on a distributed executor")
+                              " cell 'load' defined; when the cell runs in another process")
 
 
 @pytest.mark.parametrize(("line", "message"), [

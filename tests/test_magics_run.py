@@ -318,7 +318,8 @@ def test_config_shows_the_settings_widget_or_says_it_is_missing(
         capsys.readouterr().out
     shown: list[Any] = []
     widget_module = types.ModuleType("jupyter_flows.widgets.config")
-    widget_module.flow_config_widget = lambda f: shown.append(f) or "WIDGET"  # type: ignore
+    widget_module.flow_config_widget = (  # type: ignore[attr-defined]
+        lambda f, current=None: shown.append(f) or "WIDGET")
     monkeypatch.setitem(sys.modules, "jupyter_flows.widgets.config", widget_module)
     flow(shell, "config")
     assert "WIDGET" in capsys.readouterr().out  # displayed
@@ -411,3 +412,58 @@ def test_ipython_syntax_in_a_task_cell_runs_in_the_kernel(shell: InteractiveShel
     result = shell.run_cell("%flow run")
     assert result.success, result
     assert (shell.user_ns["y"], shell.user_ns["z"]) == (42, 43)
+
+
+# ------------------------------------------------------ IPython's names (issue 10, item 1)
+def _display_records(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "jupyter_flows.task"]
+
+
+def test_display_shows_in_the_kernel(shell: InteractiveShell,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    shell.run_cell("rows = [1, 2]")
+    task_cell(shell, "chart", "display(rows)\nshown = True\n")
+    capsys.readouterr()
+    flow(shell, "run --executor local")
+    assert shell.user_ns["shown"] is True
+    assert "[1, 2]" in capsys.readouterr().out.splitlines()  # IPython's own display
+
+
+def test_display_is_logged_on_a_process_pool(shell: InteractiveShell,
+                                             caplog: pytest.LogCaptureFixture) -> None:
+    shell.run_cell("rows = [1, 2]")
+    task_cell(shell, "chart", "display(rows, {'n': len(rows)})\nshown = True\n")
+    caplog.set_level("INFO", logger="jupyter_flows")
+    flow(shell, "run --executor local-dask processes")
+    assert shell.user_ns["shown"] is True
+    assert _display_records(caplog) == ["display: [1, 2]", "display: {'n': 2}"]
+
+
+def test_a_magic_on_a_process_pool_says_it_needs_the_kernel(shell: InteractiveShell) -> None:
+    task_cell(shell, "timed", "%time y = 2\n")
+    with pytest.raises(UsageError) as caught:
+        flow(shell, "run --executor local-dask processes")
+    assert "task 'timed' raised NoShellError: get_ipython().run_line_magic: this task cell" \
+        " runs where no IPython shell is" in str(caught.value)
+
+
+def test_display_works_where_ipython_is_not_installed(shell: InteractiveShell,
+                                                      tmp_path: Path) -> None:
+    """An agent's flow-run process without IPython: display logs, get_ipython() is falsy."""
+    shell.run_cell("rows = [1, 2]")
+    task_cell(shell, "chart", "display(rows)\nshell_here = bool(get_ipython())\n")
+    data = cloudpickle.dumps(flow(shell, "show").flow)
+    code = ("import logging, pickle, sys\n"
+            "sys.modules['IPython'] = None  # no IPython in this process\n"
+            "logging.basicConfig(level=logging.INFO, format='%(name)s %(message)s',"
+            " stream=sys.stdout)\n"
+            "flow = pickle.loads(sys.stdin.buffer.read())\n"
+            "state = flow.run()\n"
+            "chart = flow.tasks[0]\n"
+            "print(state.name, state.result[chart].result['shell_here'])\n")
+    out = subprocess.run([sys.executable, "-c", code], input=data, capture_output=True,
+                         check=False, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr.decode()
+    lines = out.stdout.decode().splitlines()
+    assert "jupyter_flows.task display: [1, 2]" in lines
+    assert lines[-1] == "Success False"

@@ -64,6 +64,7 @@ def fresh_shell_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     """Makes fresh shells (one at a time: each call replaces the last); undoes what IPython
     changes in the process (``__main__``, builtins) when the test ends."""
     monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)  # set when run inside Jupyter
     main = sys.modules["__main__"]
     names = set(vars(builtins))
     try:

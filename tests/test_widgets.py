@@ -138,8 +138,8 @@ def test_set_value_and_value_round_trip() -> None:
               "image_pull_secrets": ["regcred"]}
     form.set_value(config)
     assert form.value == config
-    assert [(k.value, v.value) for k, v in form.fields["env"].rows] == [("A", "1"),
-                                                                       ("B", "two")]
+    assert [(row.name.value, row.control.value) for row in form.fields["env"].rows] == [
+        ("A", "1"), ("B", "two")]
     form.set_value({"image": "python:3.11"})  # fields left out are emptied
     assert form.value == {"type": "kubernetes", "image": "python:3.11"}
     with pytest.raises(ValueError, match="KubernetesRun has no field 'memory'"):
@@ -151,10 +151,11 @@ def test_key_value_rows_for_env() -> None:
     env = form.fields["env"]
     assert env.rows == []
     env.add_button.click()
-    name, value = env.rows[0]
-    name.value, value.value = "API_URL", "http://api"
-    second_name, second_value = env.add_row()
-    second_name.value, second_value.value = "TOKEN", "s3cret"
+    row = env.rows[0]
+    row.name.value, row.control.value = "API_URL", "http://api"
+    second = env.add_row()
+    second.name.value = "TOKEN"
+    second.control.value = "s3cret"  # a password field, since the name looks secret
     assert form.value["env"] == {"API_URL": "http://api", "TOKEN": "s3cret"}
 
     env.remove_row(0)
@@ -166,6 +167,55 @@ def test_key_value_rows_for_env() -> None:
     env.remove_row(2)
     env.add_row("", "orphan")
     assert form.parse()[1] == {"env": "the value 'orphan' has no name"}
+
+
+def _synced_state() -> str:
+    """What a notebook saves of its widgets: the manager state of every open widget (each
+    one's ``get_state()``), which is also what the kernel syncs to the browser."""
+    import json
+
+    import ipywidgets
+
+    return json.dumps(ipywidgets.Widget.get_manager_state(), default=str)
+
+
+def test_secret_looking_env_values_are_hidden_and_never_in_widget_state(offline: None) -> None:
+    import ipywidgets
+
+    flow = make_flow(run_config=LocalRun(env={"MODE": "batch", "DB_PASSWORD": "prefilled-pw"}))
+    widget = flow_config_widget(flow)
+    env = widget.run_config_form.fields["env"]
+    mode, password = env.rows
+    assert isinstance(mode.control, ipywidgets.Text) and not mode.secret
+    assert isinstance(password.control, ipywidgets.Password)
+    assert password.control.continuous_update is False  # sent on Enter/blur, not per key
+    assert password.control.placeholder == "set, hidden: type to replace"
+
+    # typed into a row whose name turns secret as it is typed: the field becomes a password
+    row = env.add_row()
+    row.control.value = "typed-token-value"
+    row.name.value = "API_TOKEN"
+    assert row.secret
+    # typed into the password field, as the browser sends it
+    password.control.value = "replaced-pw"
+    state = _synced_state()
+    for secret in ("prefilled-pw", "typed-token-value", "replaced-pw"):
+        assert secret not in state
+    assert "batch" in state  # the check can fail: ordinary values are in the state
+    run_config, _ = widget.apply()
+    assert run_config.env == {"MODE": "batch", "DB_PASSWORD": "replaced-pw",
+                              "API_TOKEN": "typed-token-value"}
+    assert "replaced-pw" not in _synced_state()  # the status line shows the masked repr
+    # a name that stops looking secret shows its value again
+    row.name.value = "API_URL"
+    assert not row.secret and row.control.value == "typed-token-value"
+
+
+def test_list_fields_are_as_wide_as_the_other_editors() -> None:
+    form = SchemaForm.for_model(DockerRun)
+    ports = control(form, "ports")
+    assert ports.layout.width == control(form, "host_config").layout.width == "420px"
+    assert ports.placeholder == "e.g. 8080: type one, press Enter"
 
 
 def test_json_editor_checks_json_as_it_is_typed() -> None:
@@ -255,8 +305,8 @@ def test_apply_sets_the_flow_configs(offline: None) -> None:
     widget = flow_config_widget(flow)
     widget.run_config_type.value = "local"
     form = widget.run_config_form
-    name, value = form.fields["env"].add_row()
-    name.value, value.value = "DATA_DIR", "/data"
+    row = form.fields["env"].add_row()
+    row.name.value, row.control.value = "DATA_DIR", "/data"
     control(form, "labels").value = [" etl ", "gpu", "etl"]
     control(form, "working_dir").value = "/srv/flows"
 

@@ -6,7 +6,15 @@ import ast
 
 from jupyter_flows.cells.analysis import MUTATING_METHODS, Mutation
 
-__all__ = ["augmented_template", "call_change", "del_change", "target_change"]
+__all__ = [
+    "augmented_template",
+    "call_change",
+    "del_change",
+    "iterated_roots",
+    "loop_change",
+    "loop_text",
+    "target_change",
+]
 
 _OPERATORS: dict[type[ast.operator], str] = {
     ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.MatMult: "@", ast.Div: "/", ast.Mod: "%",
@@ -25,6 +33,12 @@ _REBIND_EXAMPLES = {
     "sort": "{n} = sorted({n})",
     "reverse": "{n} = {n}[::-1]",
 }
+
+
+# Builtins whose result hands out the very items of their arguments: a loop over
+# ``sorted(rows)`` or ``enumerate(rows)`` gets the dicts of ``rows`` themselves.
+_PASS_THROUGH = frozenset({"enumerate", "filter", "iter", "list", "reversed", "sorted", "tuple",
+                           "zip"})
 
 
 def _root_name(node: ast.expr) -> str | None:
@@ -93,3 +107,29 @@ def _segment(source: str, node: ast.AST) -> str:
     text = ast.get_source_segment(source, node) or ast.unparse(node)
     text = " ".join(text.split())
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def iterated_roots(node: ast.expr) -> list[str]:
+    """The names whose items a loop over ``node`` gets: ``rows`` for ``rows``,
+    ``data["rows"]``, ``rows.items()``, ``enumerate(rows)`` or ``zip(rows, other)``."""
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Attribute):  # rows.items(), df.iterrows()
+            return iterated_roots(func.value)
+        if isinstance(func, ast.Name) and func.id in _PASS_THROUGH:
+            args = node.args[1:] if func.id == "filter" else node.args
+            return [root for arg in args for root in iterated_roots(arg)]
+        return []
+    name = _root_name(node)
+    return [name] if name is not None else []
+
+
+def loop_change(change: Mutation, root: str, loop: str) -> Mutation:
+    """``change`` made through a loop variable that holds the items of ``root``."""
+    return Mutation(root, f"{change.code} in the loop `{loop}`",
+                    f"build new items instead of changing them ({root} = [... {loop}])")
+
+
+def loop_text(target: ast.expr, iterable: ast.expr, source: str) -> str:
+    """``for row in rows``, as the warning names the loop."""
+    return f"for {_segment(source, target)} in {_segment(source, iterable)}"

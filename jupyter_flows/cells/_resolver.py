@@ -12,14 +12,19 @@ the plain function/class/comprehension rules:
 - Annotation scopes (PEP 695: type parameters, TypeVar bounds, ``type`` alias values) bind
   their type parameters; directly inside a class body they also see the class's names, which
   the function and class bodies nested in them do not.
+- A loop variable holds the items of what the loop goes over (``for row in rows``), so a change
+  through it (``row["x"] = 1``) is a change of ``rows``: each scope keeps which of its names
+  are such aliases, until the name is bound to something else.
+- A name the cell's top level binds only as a loop variable is a ``loop_name``: Python binds
+  it, but it is an output only if a later cell reads it (the graph decides).
 """
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from jupyter_flows.cells._mutations import del_change
+from jupyter_flows.cells._mutations import del_change, loop_change
 from jupyter_flows.cells.analysis import CellAnalysis, Mutation
 
 __all__ = ["ANNOTATION", "CLASS", "COMPREHENSION", "FUNCTION", "NameResolver", "Scope"]
@@ -34,6 +39,9 @@ ANNOTATION = "annotation"  # PEP 695 annotation scopes
 
 # A name a scope could not resolve: (only read when the code runs later, first change of it).
 _Ref = tuple[bool, Mutation | None]
+# A loop variable: the names whose items it holds, and the loop's text (``for row in rows``),
+# made only when a warning needs it (source segments are slow to cut).
+_Alias = tuple[tuple[str, ...], Callable[[], str]]
 
 
 def _merge(refs: dict[str, _Ref], name: str, later: bool, mutation: Mutation | None) -> None:
@@ -44,7 +52,8 @@ def _merge(refs: dict[str, _Ref], name: str, later: bool, mutation: Mutation | N
 class Scope:
     """A function, class, comprehension or annotation scope on the walker's stack."""
 
-    __slots__ = ("bound", "deep", "global_decl", "kind", "later", "nonlocal_decl", "pending")
+    __slots__ = ("aliases", "bound", "deep", "global_decl", "kind", "later", "nonlocal_decl",
+                 "pending")
 
     def __init__(self, kind: str, bound: Iterable[str] = (), later: bool = False) -> None:
         self.kind = kind
@@ -56,6 +65,7 @@ class Scope:
         self.deep: dict[str, _Ref] = {}
         self.global_decl: set[str] = set()
         self.nonlocal_decl: set[str] = set()
+        self.aliases: dict[str, _Alias] = {}
 
 
 class NameResolver:
@@ -71,6 +81,10 @@ class NameResolver:
         self.builtin_reads: set[str] = set()
         self.mutations: dict[str, Mutation] = {}
         self.later: dict[str, _Ref] = {}  # globals loaded by function bodies
+        self.aliases: dict[str, _Alias] = {}  # the top level's loop variables
+        self.loop_target = False  # the walker is binding a for loop's target
+        self.loop_bound: set[str] = set()  # top-level names a for target binds
+        self.plain_bound: set[str] = set()  # top-level names bound any other way
 
     def result(self) -> CellAnalysis:
         for name, (_, mutation) in self.later.items():
@@ -83,6 +97,7 @@ class NameResolver:
             builtin_reads=frozenset(self.builtin_reads),
             imports=frozenset(self.imports & self.defines),
             mutations=tuple(self.mutations.values()),
+            loop_names=frozenset((self.loop_bound - self.plain_bound) & self.defines),
         )
 
     # -- resolving names ---------------------------------------------------------------
@@ -147,7 +162,10 @@ class NameResolver:
                 self._bind(name, -1, imported)
             elif name not in scope.nonlocal_decl:
                 scope.bound.add(name)
+                scope.aliases.pop(name, None)
             return
+        self.aliases.pop(name, None)
+        (self.loop_bound if self.loop_target else self.plain_bound).add(name)
         self.defined.add(name)
         self.ever_bound.add(name)
         self.defines.add(name)
@@ -192,9 +210,44 @@ class NameResolver:
             self.defines.discard(name)
 
     def _changed(self, mutation: Mutation | None) -> None:
-        """``x.append(1)`` loads ``x``: a read and a change if ``x`` is the notebook's."""
-        if mutation is not None:
-            self._load(mutation.name, mutation)
+        """``x.append(1)`` loads ``x``: a read and a change if ``x`` is the notebook's; when
+        ``x`` is a loop variable, it changes the items of what the loop goes over as well."""
+        if mutation is None:
+            return
+        self._load(mutation.name, mutation)
+        alias = self._alias(mutation.name)
+        if alias is not None:
+            roots, loop = alias
+            for root in roots:
+                self._load(root, loop_change(mutation, root, loop()))
+
+    def _alias(self, name: str) -> _Alias | None:
+        """What the loop variable ``name`` holds the items of, seen from the current scope
+        (a comprehension sees its enclosing scope's loop variables)."""
+        for scope in reversed(self.stack):
+            if name in scope.aliases:
+                return scope.aliases[name]
+            if name in scope.bound or scope.kind is not COMPREHENSION:
+                return None
+        return self.aliases.get(name)
+
+    def _set_alias(self, names: Iterable[str], roots: Iterable[str],
+                   loop: Callable[[], str]) -> None:
+        """The loop variables ``names`` hold the items of ``roots`` (themselves perhaps loop
+        variables of an outer loop: ``for cell in row`` inside ``for row in rows``)."""
+        resolved: list[str] = []
+        for root in roots:
+            outer = self._alias(root)
+            if outer is not None:  # the warning names the loop over the outer name
+                resolved.extend(outer[0])
+                loop = outer[1]
+            else:
+                resolved.append(root)
+        if not resolved:
+            return
+        aliases = self.stack[-1].aliases if self.stack else self.aliases
+        for name in names:
+            aliases[name] = (tuple(dict.fromkeys(resolved)), loop)
 
     def _pop_scope(self) -> None:
         scope = self.stack.pop()

@@ -7,7 +7,13 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from jupyter_flows.cells._ipython_syntax import is_line_magic, timed_code
-from jupyter_flows.cells._mutations import augmented_template, call_change, target_change
+from jupyter_flows.cells._mutations import (
+    augmented_template,
+    call_change,
+    iterated_roots,
+    loop_text,
+    target_change,
+)
 from jupyter_flows.cells._resolver import (
     ANNOTATION,
     CLASS,
@@ -99,9 +105,21 @@ class Walker(NameResolver, ast.NodeVisitor):
     def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
         self.visit(node.iter)
         self.template = "{} = ..."
-        self.visit(node.target)
+        self.loop_target = True
+        try:
+            self.visit(node.target)
+        finally:
+            self.loop_target = False
+        self._alias_loop(node.target, node.iter)
         self.visit_body(node.body)
         self.visit_body(node.orelse)
+
+    def _alias_loop(self, target: ast.expr, iterable: ast.expr) -> None:
+        names = [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+        if names:
+            source = self.source
+            self._set_alias(names, iterated_roots(iterable),
+                            lambda: loop_text(target, iterable, source))
 
     visit_AsyncFor = visit_For
 
@@ -267,6 +285,7 @@ class Walker(NameResolver, ast.NodeVisitor):
                 self.visit(generator.iter)
             self.template = "{} = ..."
             self.visit(generator.target)
+            self._alias_loop(generator.target, generator.iter)
             for condition in generator.ifs:
                 self.visit(condition)
         for result in results:

@@ -103,6 +103,8 @@ class CellAnalysis:
     builtin_reads: frozenset[str] = frozenset()  # builtin names read before the cell binds them
     imports: frozenset[str] = frozenset()  # the defines bound by an import statement
     mutations: tuple[Mutation, ...] = ()  # the first change of each name in ``mutates``
+    # defines bound only as a for loop's variable: outputs only when a later cell reads them
+    loop_names: frozenset[str] = frozenset()
 
     def __iter__(self) -> Iterator[frozenset[str]]:
         yield self.defines

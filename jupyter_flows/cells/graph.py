@@ -9,6 +9,10 @@ Names no task cell defines may come from the notebook's own variables (``noteboo
 not a name that a *later* task cell defines: after one run the notebook holds that cell's old
 output, and reading it would silently turn the order of the cells upside down.
 
+A loop variable (``for r in rows``) is bound by Python, so a later cell that reads it gets it;
+but it is no output of its cell unless one does (``CellNode.private``), and a later cell's loop
+variable does not hide the notebook's variable of that name from earlier cells.
+
 Errors (all ``FlowDefinitionError``): ``DuplicateCellError``, ``UnknownCellError`` (an ``after``
 that names no task cell), ``UndefinedNameError``, ``CellCycleError`` (a ``CycleError``), and the
 analysis errors of ``cell_analysis`` with the cell's name put in front.
@@ -19,7 +23,7 @@ from __future__ import annotations
 import difflib
 import heapq
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from typing import NamedTuple
 
@@ -96,10 +100,12 @@ class CellNode:
     inputs: Mapping[str, str]  # name read -> the task cell it comes from
     notebook_inputs: frozenset[str]  # names read from the notebook's own variables
     upstream: tuple[str, ...]  # cells it waits for (data and `after`), in notebook order
+    private: frozenset[str] = frozenset()  # loop variables no later cell reads
 
     @property
     def outputs(self) -> frozenset[str]:
-        return self.analysis.defines
+        """What the cell hands on: its defines, less loop variables nobody reads."""
+        return self.analysis.defines - self.private
 
 
 @dataclass(frozen=True)
@@ -155,7 +161,7 @@ def build_cell_graph(cells: Sequence[CellSpec], notebook_names: Collection[str] 
                 raise UnknownCellError(_unknown_after(spec.name, before, positions))
     analyses = [_analyze(spec) for spec in specs]
     available = frozenset(notebook_names)
-    last_definer = {name: i for i, analysis in enumerate(analyses) for name in analysis.defines}
+    last_definer = {name: i for i, analysis in enumerate(analyses) for name in _real(analysis)}
 
     nodes: dict[str, CellNode] = {}
     edges: list[CellEdge] = []
@@ -192,8 +198,19 @@ def build_cell_graph(cells: Sequence[CellSpec], notebook_names: Collection[str] 
         warnings.extend(_mutation_warnings(spec.name, analysis, inputs, nodes))
         definer.update(dict.fromkeys(analysis.defines, spec.name))
 
+    read_from: dict[str, set[str]] = {}
+    for node in nodes.values():
+        for name, source in node.inputs.items():
+            read_from.setdefault(source, set()).add(name)
+    nodes = {name: replace(node, private=node.analysis.loop_names - read_from.get(name, set()))
+             for name, node in nodes.items()}
     order = _order(specs, nodes, edges)
     return CellGraph(nodes, tuple(edges), order, warnings)
+
+
+def _real(analysis: CellAnalysis) -> frozenset[str]:
+    """The names a cell defines on purpose: not its loop variables."""
+    return analysis.defines - analysis.loop_names
 
 
 def _analyze(spec: CellSpec) -> CellAnalysis:
@@ -214,7 +231,7 @@ def _later_definer(
     name: str, index: int, specs: Sequence[CellSpec], analyses: Sequence[CellAnalysis]
 ) -> str | None:
     for spec, analysis in zip(specs[index + 1 :], analyses[index + 1 :]):
-        if name in analysis.defines:
+        if name in _real(analysis):
             return spec.name
     return None
 
@@ -251,8 +268,9 @@ def _mutation_warnings(
         else:
             origin = f"which cell {source!r} defined"
         yield (
-            f"cell {cell!r} changes {mutation.name!r} ({mutation.code}), {origin}; on a "
-            f"distributed executor that change does not travel back: {mutation.advice}"
+            f"cell {cell!r} changes {mutation.name!r} ({mutation.code}), {origin}; when the "
+            f"cell runs in another process (local-dask processes, dask, an agent) that change "
+            f"is lost: {mutation.advice}"
         )
 
 

@@ -5,8 +5,10 @@ cloudpickle and runs on every executor (in the kernel, on a process pool, on a D
 an agent's flow-run process). One run:
 
 1. builds a fresh globals dict: ``__name__ = "__main__"`` (so functions and classes the cell
-   defines pickle by value, as notebook code does), the builtins, the names the cell reads from
-   upstream cells, and the notebook's own variables it reads (bound to the flow as constants);
+   defines pickle by value, as notebook code does), the builtins, ``display`` and
+   ``get_ipython`` (IPython's in the kernel, stand-ins elsewhere: see ``_stand_ins``), the names
+   the cell reads from upstream cells, and the notebook's own variables it reads (bound to the
+   flow as constants);
 2. compiles the source under the file name ``<task cell 'NAME'>`` and registers that source in
    :mod:`linecache` of the process that runs it, so a traceback shows the cell's own lines. The
    first line of the source is the ``%%task`` line (as a comment), so line numbers are those the
@@ -39,6 +41,7 @@ from datetime import timedelta
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from jupyter_flows.cells._stand_ins import ipython_names
 from jupyter_flows.core.task import Task
 from jupyter_flows.engine import cache_validators
 
@@ -266,7 +269,8 @@ class CellTask(Task):
         return cell_filename(self.name)
 
     def run(self, **inputs: Any) -> CellOutputs:
-        namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
+        namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins,
+                                     **ipython_names()}
         for key, value in inputs.items():
             names = self.upstream.get(key)
             if names is None:

@@ -337,12 +337,34 @@ def _flow_state(flow: Flow, task_states: dict[Task, State], duration: float,
             if s.is_failed() or any(c.is_failed() for c in s.map_states or ()):
                 failed.append(task.slug)
         if failed:
-            state = Failed(f"some reference tasks failed: {', '.join(map(str, failed))}")
+            state = Failed(_failure_message(flow, task_states, failed))
         else:
             state = Success("all reference tasks succeeded")
     state.result = task_states
     state.context = {"duration": duration}
     return state
+
+
+def _failure_message(flow: Flow, task_states: Mapping[Task, State],
+                     failed: Sequence[str | None]) -> str:
+    """Names the task run that failed first, by time then DAG order (not a TriggerFailed
+    one, which only echoes an upstream failure), then the reference tasks that failed."""
+    position = {task: i for i, task in enumerate(flow.sorted_tasks())}
+    raised = []
+    for task, s in task_states.items():
+        slug = task.slug or task.name
+        runs = [(slug, s)] + [(f"{slug}[{i}]", c) for i, c in enumerate(s.map_states or ())]
+        raised += [(run.timestamp, position.get(task, len(position)), label, run)
+                   for label, run in runs if run.is_failed() and run.name != "TriggerFailed"]
+    rest = f"reference tasks failed: {', '.join(map(str, failed))}"
+    if not raised:
+        return f"some {rest}"
+    _, _, label, first = min(raised, key=lambda item: item[:2])
+    verb = "failed" if first.name == "Failed" else first.name
+    text = (first.message or "").strip().splitlines()
+    head = f"task {label!r} {verb}" + (f": {text[0]}" if text else "")
+    others = [slug for slug in failed if slug != label]
+    return head + (f"; reference tasks failed: {', '.join(map(str, others))}" if others else "")
 
 
 def _auto_progress() -> bool:

@@ -35,6 +35,7 @@ from jupyter_flows.cells.graph import CellGraph, CellSpec, build_cell_graph
 from jupyter_flows.cells.tasks import CellTask, cell_filename, source_hash
 from jupyter_flows.core.flow import Flow
 from jupyter_flows.errors import FlowDefinitionError, JupyterFlowsError, ParameterError
+from jupyter_flows.notebook.naming import DEFAULT_FLOW
 
 __all__ = [
     "DEFAULT_FLOW",
@@ -48,7 +49,6 @@ __all__ = [
     "notebook_names",
 ]
 
-DEFAULT_FLOW = "notebook"
 _CELL_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 # IPython's own variables: output history (_, __, _3), input history (_i, _ii, _i3), dunders.
 _IPYTHON_NAME = re.compile(r"^(_+|_i+|_i\d+|_\d+|_[ido]h|__\w+__)$")
@@ -215,6 +215,7 @@ class NotebookFlows:
     """
 
     def __init__(self) -> None:
+        self.default_flow = DEFAULT_FLOW  # where cells without --flow go (the magics set it)
         self.cell_flows: dict[str, CellFlow] = {}
         self.flows: dict[str, Flow] = {}  # built by %%flow
         self._by_cell_id: dict[str, tuple[str, str]] = {}  # notebook cell id -> (flow, cell)
@@ -224,7 +225,8 @@ class NotebookFlows:
         return [*self.cell_flows, *self.flows]
 
     def resolve(self, name: str | None) -> str:
-        """The flow a command means: ``name``, else "notebook", else the only flow there is."""
+        """The flow a command means: ``name``, else the default flow (named after the
+        notebook), else "notebook", else the only flow there is."""
         known = self.names()
         if name is not None:
             if name not in known:
@@ -234,8 +236,9 @@ class NotebookFlows:
                        "define one with %%task cells or a %%flow cell")
                 )
             return name
-        if DEFAULT_FLOW in known:
-            return DEFAULT_FLOW
+        for default in (self.default_flow, DEFAULT_FLOW):
+            if default in known:
+                return default
         if len(known) == 1:
             return known[0]
         if not known:

@@ -9,8 +9,6 @@ from typing import NoReturn
 
 from IPython.core.error import UsageError
 
-from jupyter_flows.notebook.flows import DEFAULT_FLOW
-
 __all__ = ["Done", "MagicParser", "flow_parser", "parse_line", "split_line", "task_parser"]
 
 
@@ -55,7 +53,8 @@ def task_parser() -> MagicParser:
     parser = MagicParser(prog="%%task", description="Register this cell as a task of a flow.")
     parser.add_argument("name", nargs="?", help="the task's name (default: cell-N, N the "
                         "cell's execution count); give it first")
-    parser.add_argument("--flow", default=DEFAULT_FLOW, help="the flow (default: notebook)")
+    parser.add_argument("--flow", default=None, help="the flow (default: named after the"
+                        " notebook's file, or 'notebook' when the kernel does not know it)")
     parser.add_argument("--retries", type=_count, default=0, metavar="N")
     parser.add_argument("--retry-delay", type=_seconds, default=0.0, metavar="S")
     parser.add_argument("--timeout", type=_positive_seconds, default=None, metavar="S")

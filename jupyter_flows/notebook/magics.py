@@ -28,8 +28,10 @@ from jupyter_flows.notebook.flows import (
     NotebookFlows,
     notebook_names,
 )
+from jupyter_flows.notebook.frontend import FrontendLink, cell_status
 from jupyter_flows.notebook.logging_setup import install_notebook_logging
 from jupyter_flows.notebook.magic_args import Done, flow_parser, parse_line, split_line, task_parser
+from jupyter_flows.notebook.naming import DefaultFlow, default_flow, notebook_file
 from jupyter_flows.notebook.run import (
     CellCache,
     executor_from_words,
@@ -39,9 +41,11 @@ from jupyter_flows.notebook.run import (
 from jupyter_flows.notebook.summaries import (
     failure_message,
     failure_reports,
+    gone_note,
     listing_lines,
     registration_lines,
     run_lines,
+    stale_note,
     status_lines,
 )
 
@@ -75,6 +79,8 @@ class FlowMagics(Magics):
         self.caches: dict[str, CellCache] = {}
         self.last_states: dict[str, dict[object, State]] = {}
         self.last_submitted: str | None = None
+        self.frontend = FrontendLink()
+        self.stale: dict[str, list[str]] = {}  # flow -> its cells edited since registered
         self._cell_id: str | None = None
         self._cell_number: int | None = None
         self._task_parser = task_parser()
@@ -102,6 +108,22 @@ class FlowMagics(Magics):
     def _available(self) -> set[str]:
         return notebook_names(self._shell.user_ns, self._shell.user_ns_hidden)
 
+    def _default(self) -> DefaultFlow:
+        return default_flow(notebook_file(self._shell.user_ns, self.frontend.path))
+
+    def _refresh(self) -> None:
+        """Before each command: the default flow's name, and what the Lab extension said
+        about the notebook (cells deleted there leave their flow; edited ones are stale)."""
+        self.notebook.default_flow = self._default().name
+        cells = [c for f in self.notebook.cell_flows.values() for c in f.cells.values()]
+        status = cell_status(cells, self.frontend.snapshot)
+        for cell, why in status.gone:
+            self.notebook.remove_cell(cell.name, cell.flow)
+            print(gone_note(cell.name, cell.flow, why))
+        self.stale = {}
+        for cell in status.edited:
+            self.stale.setdefault(cell.flow, []).append(cell.name)
+
     # -------------------------------------------------------------------- %%task
     @cell_magic
     def task(self, line: str, cell: str) -> None:
@@ -110,23 +132,25 @@ class FlowMagics(Magics):
             %%task [NAME] [--flow FLOW] [--retries N] [--retry-delay S] [--timeout S]
                    [--after CELL ...] [--cache | --no-cache] [--tags TAG ...]
 
-        Its inputs are the names it reads that earlier task cells of FLOW (default
-        "notebook") define, or else the notebook's own variables (their values when the flow
-        runs); its outputs are the names it defines. Re-running the cell replaces the task in
-        place. Without NAME the task is named cell-N after the cell's execution count; prefer
-        names. `%flow run` runs the flow.
+        Its inputs are the names it reads that earlier task cells of FLOW (default: named
+        after the notebook's file, else "notebook") define, or else the notebook's own
+        variables (their values when the flow runs); its outputs are the names it defines.
+        Re-running the cell replaces the task in place. Without NAME the task is named cell-N
+        after the cell's execution count; prefer names. `%flow run` runs the flow.
         """
         try:
             args = parse_line(self._task_parser, line)
         except Done:
             return
+        self._refresh()
         options = CellOptions(
             retries=args.retries, retry_delay=args.retry_delay, timeout=args.timeout,
             after=tuple(args.after), cache=args.cache, tags=tuple(args.tags),
         )
         try:
             registration = self.notebook.register(
-                name=args.name, flow=args.flow, line=line, body=cell, options=options,
+                name=args.name, flow=args.flow or self.notebook.default_flow, line=line,
+                body=cell, options=options,
                 available=self._available(), cell_id=self._cell_id,
                 execution_count=self._cell_number or self._shell.execution_count,
             )
@@ -154,9 +178,11 @@ class FlowMagics(Magics):
             %flow clear [NAME]
             %flow remove CELL [--flow FLOW]
 
-        NAME defaults to "notebook" (the flow of %%task cells), or to the only flow there is.
+        NAME defaults to the flow of the %%task cells (named after the notebook's file, else
+        "notebook"), or to the only flow there is.
         """
         try:
+            self._refresh()
             if cell is not None:
                 return self._build_flow(line, cell)
             args = parse_line(self._flow_parser, line)
@@ -217,7 +243,15 @@ class FlowMagics(Magics):
 
         last = self.last_states.get(name, {})
         states = {t: last[_state_key(t)] for t in flow.tasks if _state_key(t) in last}
-        return DagView(flow, states)
+        return DagView(flow, states, marks=self._marks(name))
+
+    def _marks(self, name: str) -> dict[str, str]:
+        """The DAG's note on each stale cell of flow ``name``, by slug."""
+        return dict.fromkeys(self.stale.get(name, ()), "stale: edited, not run")
+
+    def _note_stale(self, name: str, action: str) -> None:
+        if self.stale.get(name):
+            print(stale_note(self.stale[name], action))
 
     def _show(self, args: argparse.Namespace) -> Any:
         name = self.notebook.resolve(args.name)
@@ -231,8 +265,9 @@ class FlowMagics(Magics):
         params = parse_params(args.param)
         executor = executor_from_words(args.executor)
         flow, order, cells = self._build(name, params if self._is_cells(name) else None)
+        self._note_stale(name, "this run uses")
         observers: list[RunObserver] = []
-        live = _live_view(flow)
+        live = _live_view(flow, self._marks(name))
         if live is not None:
             observers.append(live)
         described = executor_from_config(executor if executor is not None
@@ -262,7 +297,12 @@ class FlowMagics(Magics):
             flow, _, _ = self._build(name)
         except FlowDefinitionError:  # settings do not need a valid graph
             flow = self.notebook.cell_flows[name].flow_object()
-        _display(flow_config_widget(flow))
+        # Submit registers the flow as the notebook has it then, not as it was now
+        _display(flow_config_widget(flow, current=lambda: self._current(name)))
+
+    def _current(self, name: str) -> Flow:
+        self._refresh()
+        return self._build(self.notebook.resolve(name))[0]
 
     def _submit(self, args: argparse.Namespace) -> None:
         from jupyter_flows.client.client import Client
@@ -272,6 +312,7 @@ class FlowMagics(Magics):
         params = parse_params(args.param)
         cells = self._is_cells(name)
         flow, _, _ = self._build(name, params if cells else None)
+        self._note_stale(name, "the backend gets")
         executor = executor_from_words(args.executor)
         saved = flow.executor
         if executor is not None:
@@ -290,6 +331,9 @@ class FlowMagics(Magics):
         print(f"  {run_link(submission.backend_url, run_id)}")
         print(f"  open it in JupyterLab: {run_view_uri(run_id)}")
         print("  `%flow status` shows its progress")
+        default = self._default()
+        if cells and name == default.name:
+            print(f"  {default.hint()}")
 
     def _status(self, args: argparse.Namespace) -> None:
         from jupyter_flows.client.client import Client
@@ -308,7 +352,8 @@ class FlowMagics(Magics):
         print("\n".join(status_lines(run, task_runs, logs)))
 
     def _list(self, args: argparse.Namespace) -> None:
-        print("\n".join(listing_lines(self.notebook.cell_flows, self.notebook.flows)))
+        print("\n".join(listing_lines(self.notebook.cell_flows, self.notebook.flows,
+                                     self.stale, self._default())))
 
     def _clear(self, args: argparse.Namespace) -> None:
         names = self.notebook.clear(args.name)
@@ -328,7 +373,7 @@ def _display(obj: Any) -> None:
     display(obj)
 
 
-def _live_view(flow: Flow) -> Any:
+def _live_view(flow: Flow, marks: dict[str, str]) -> Any:
     """``LiveRunView(flow)``, displayed, when the live module is installed; else None."""
     try:
         from jupyter_flows.widgets.live import LiveRunView
@@ -336,6 +381,7 @@ def _live_view(flow: Flow) -> Any:
         return None
     try:
         view = LiveRunView(flow)
+        view.marks = marks
         view.display()
     except Exception as exc:  # a view that cannot show must not stop the run
         print(f"note: no live view ({type(exc).__name__}: {exc})", file=sys.stderr)
@@ -346,6 +392,8 @@ def _live_view(flow: Flow) -> Any:
 def load_ipython_extension(ipython: InteractiveShell) -> None:
     """Register the magics on ``ipython`` once; loading again keeps the notebook's flows."""
     if "FlowMagics" not in ipython.magics_manager.registry:
-        ipython.register_magics(FlowMagics(ipython))
+        magics = FlowMagics(ipython)
+        ipython.register_magics(magics)
+        magics.frontend.attach(ipython)
     install_notebook_logging()
 

@@ -50,9 +50,15 @@ def submit_flow(flow: Flow, client: Client, *, parameters: Mapping[str, Any] | N
 
 def run_status(client: Client, run_id: str, log_count: int = 10
                ) -> tuple[FlowRun, list[TaskRun], list[LogRecord]]:
-    """A backend run, its task runs and its last ``log_count`` log records."""
+    """A backend run, its task runs in the flow's DAG order (map children by index) and its
+    last ``log_count`` log records."""
+    from jupyter_flows.api.flow_spec import flow_from_spec
+
     run = client.get_flow_run(run_id)
-    task_runs = client.get_task_runs(run_id)
+    order = {task.slug: i for i, task in
+             enumerate(flow_from_spec(client.get_flow(run.flow_id).spec).sorted_tasks())}
+    task_runs = sorted(client.get_task_runs(run_id), key=lambda t: (
+        order.get(t.task_slug, len(order)), -1 if t.map_index is None else t.map_index))
     tail: deque[LogRecord] = deque(maxlen=log_count)
     after, page_size = 0, 500
     while True:

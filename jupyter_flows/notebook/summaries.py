@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
@@ -12,6 +13,7 @@ if TYPE_CHECKING:
     from jupyter_flows.core.task import Task
     from jupyter_flows.engine.states import State
     from jupyter_flows.notebook.flows import CellFlow, Registration
+    from jupyter_flows.notebook.naming import DefaultFlow
     from jupyter_flows.notebook.run import NotebookRun
 
 _MESSAGE_WIDTH = 100
@@ -46,7 +48,9 @@ def registration_lines(reg: Registration) -> list[str]:
     parts = [f"reads {', '.join(reads) if reads else 'nothing'}"]
     if after:
         parts.append(f"runs after {', '.join(map(repr, after))}")
-    parts.append(f"defines {_names(cell.analysis.defines)}")
+    outputs = (reg.graph[cell.name].outputs if reg.graph is not None
+               else cell.analysis.defines - cell.analysis.loop_names)
+    parts.append(f"defines {_names(outputs)}")
     lines = [f"{head}: {'; '.join(parts)}"]
     if reg.graph is not None:
         prefix = f"cell {cell.name!r} "
@@ -108,21 +112,44 @@ def failure_message(name: str, states: Mapping[Task, State], order: Iterable[Tas
     return f"flow {name!r} failed: {'; '.join(parts)}"
 
 
-def listing_lines(cell_flows: Mapping[str, CellFlow], flows: Mapping[str, Flow]) -> list[str]:
-    """``%flow list``: each flow and its tasks."""
+def listing_lines(cell_flows: Mapping[str, CellFlow], flows: Mapping[str, Flow],
+                  stale: Mapping[str, Iterable[str]] | None = None,
+                  default: DefaultFlow | None = None) -> list[str]:
+    """``%flow list``: each flow and its tasks (stale ones marked), then where cells without
+    ``--flow`` go and why."""
+    hint = [default.hint()] if default is not None else []
     if not cell_flows and not flows:
-        return ["no flows yet: register %%task cells, or build a flow with %%flow NAME"]
+        return ["no flows yet: register %%task cells, or build a flow with %%flow NAME", *hint]
     lines = []
     for name, cell_flow in cell_flows.items():
+        edited = set((stale or {}).get(name, ()))
         lines.append(f"{name} ({len(cell_flow.cells)} task cells, in registration order):")
         width = max(len(c) for c in cell_flow.cells)
         for cell in cell_flow.cells.values():
+            defines = cell.analysis.defines - cell.analysis.loop_names
+            mark = ("  [stale: edited since it was registered; run it to register the edit]"
+                    if cell.name in edited else "")
             lines.append(f"  {cell.name:<{width}}  reads {_names(cell.analysis.reads)};"
-                         f" defines {_names(cell.analysis.defines)}")
+                         f" defines {_names(defines)}{mark}")
     for name, flow in flows.items():
         slugs = [t.slug or t.name for t in flow.sorted_tasks()]
         lines.append(f"{name} (%%flow, {len(slugs)} tasks): {', '.join(slugs) or 'none'}")
-    return lines
+    return lines + hint
+
+
+def stale_note(cells: Iterable[str], action: str) -> str:
+    """Which cells were edited since they were registered, and that ``action`` (e.g. "this
+    run uses") their registered code."""
+    names = list(cells)
+    which = (f"cell {names[0]!r} was" if len(names) == 1
+             else f"cells {', '.join(map(repr, names))} were")
+    its, them = ("its", "it") if len(names) == 1 else ("their", "them")
+    return (f"note: task {which} edited since registered (stale); {action} {its} registered"
+            f" code: run {them} to register the edit")
+
+
+def gone_note(cell: str, flow: str, why: str) -> str:
+    return f"note: task {cell!r} left flow {flow!r}: {why}"
 
 
 def status_lines(run: FlowRun, task_runs: Iterable[TaskRun], logs: Iterable[LogRecord]
@@ -134,14 +161,29 @@ def status_lines(run: FlowRun, task_runs: Iterable[TaskRun], logs: Iterable[LogR
     task_runs = [t for t in task_runs]
     width = max((len(_task_label(t)) for t in task_runs), default=0)
     for t in task_runs:
-        detail = f"  {_first_line(t.message)}" if t.message and t.state not in (
-            "Success", "Cached", "Mapped") else ""
-        lines.append(f"  {_task_label(t):<{width}}  {t.state}{detail}")
+        head = f"  {_task_label(t):<{width}}  {t.state}"
+        if t.message and t.state not in ("Success", "Cached", "Mapped"):
+            lines += _wrapped(head + "  ", t.message)
+        else:
+            lines.append(head)
     records = list(logs)
     if records:
         lines.append("last logs:")
-        lines += [f"  {r.timestamp:%H:%M:%S} {r.level:<7} {_first_line(r.message)}"
-                  for r in records]
+        for r in records:
+            lines += _wrapped(f"  {r.timestamp:%H:%M:%S} {r.level:<7} ", r.message)
+    return lines
+
+
+def _wrapped(head: str, text: str) -> list[str]:
+    """``head`` then all of ``text``, wrapped at ``_MESSAGE_WIDTH`` columns, its lines kept,
+    continuation lines indented under the text's start."""
+    indent = " " * len(head)
+    width = max(_MESSAGE_WIDTH, len(head) + 40)
+    lines: list[str] = []
+    for line in (text.rstrip().splitlines() or [""]):
+        lines += textwrap.wrap(line, width, initial_indent=head if not lines else indent,
+                               subsequent_indent=indent, break_on_hyphens=False,
+                               drop_whitespace=True) or [head.rstrip() if not lines else ""]
     return lines
 
 

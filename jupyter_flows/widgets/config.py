@@ -41,13 +41,16 @@ PROBE_TIMEOUT = 2.0
 """Seconds the widget waits for the default backend to answer before calling it unreachable."""
 
 
-def flow_config_widget(flow: Flow, client: Client | None = None) -> FlowConfigWidget:
+def flow_config_widget(flow: Flow, client: Client | None = None, *,
+                       current: Callable[[], Flow] | None = None) -> FlowConfigWidget:
     """A widget to choose ``flow``'s run config and executor, and to submit a run.
 
     With ``client`` (or a default ``Client()`` that answers quickly) it also shows which
-    online agents could launch the run.
+    online agents could launch the run. ``current`` gives the flow as it is when Submit is
+    pressed (a notebook's cell flow, rebuilt from its cells then); without it Submit sends
+    ``flow`` as it is.
     """
-    return FlowConfigWidget(flow, client)
+    return FlowConfigWidget(flow, client, current=current)
 
 
 class FlowConfigWidget(widgets.VBox):
@@ -59,14 +62,17 @@ class FlowConfigWidget(widgets.VBox):
       the fields it shares with the form it replaces;
     - ``apply()``: build both models, show every error next to its field, set them on
       the flow;
-    - ``submit()``: apply, register the flow and create a run through the backend;
+    - ``submit()``: take the flow as it is now (``current``), apply, register it and create
+      a run through the backend;
     - the agents line: which online agents have every label the run config asks for.
     """
 
     def __init__(self, flow: Flow, client: Client | None = None, *,
-                 probe_timeout: float = PROBE_TIMEOUT) -> None:
+                 probe_timeout: float = PROBE_TIMEOUT,
+                 current: Callable[[], Flow] | None = None) -> None:
         super().__init__()
         self.flow = flow
+        self._current = current
         self._client = client
         self._probe_timeout = probe_timeout
         self._run_config_kinds: dict[str, type[RunConfig]] = dict(RUN_CONFIG_TYPES)
@@ -227,7 +233,14 @@ class FlowConfigWidget(widgets.VBox):
 
     # ------------------------------------------------------------------ submit
     def submit(self) -> FlowRun:
-        """Apply, register the flow with the backend and create a flow run of it."""
+        """Rebuild the flow (``current``), apply, register it with the backend and create
+        a flow run of it."""
+        if self._current is not None:
+            try:
+                self.flow = self._current()
+            except JupyterFlowsError as exc:
+                self._set_status(f"Submit failed: {exc}", ERROR_COLOR)
+                raise
         self.apply()
         client = self._client or self._default_client()
         try:
@@ -238,7 +251,8 @@ class FlowConfigWidget(widgets.VBox):
             raise
         self.last_flow_run = run
         self._set_status(f"Submitted flow run {run.id} of {record.name!r} version "
-                         f"{record.version} ({run.state}).", OK_COLOR)
+                         f"{record.version} ({len(self.flow.tasks)} tasks, {run.state}).",
+                         OK_COLOR)
         return run
 
     def _default_client(self) -> Client:

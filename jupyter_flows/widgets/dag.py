@@ -6,6 +6,7 @@ Without the ``dot`` program it shows a readable text tree and says how to instal
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -18,51 +19,74 @@ INSTALL_DOT = (
     "the graphviz 'dot' program is not installed, so the DAG is shown as text; install it with"
     " `apt-get install graphviz`, `brew install graphviz` or `conda install graphviz`"
 )
-_PENDING_COLOR = "#ffffff"
 
 
 class DagView:
-    """A flow's DAG with per-task states; SVG in Jupyter, text elsewhere."""
+    """A flow's DAG with per-task states; SVG in Jupyter, text elsewhere.
+
+    ``marks`` puts a note on tasks by slug (a stale cell: ``"stale: edited, not run"``): the
+    node is outlined dashed in orange, gets the SVG class ``stale`` and shows the note.
+    """
 
     def __init__(self, flow: Flow, task_states: Mapping[Task, State] | None = None,
-                 child_states: Mapping[Task, list[State]] | None = None) -> None:
+                 child_states: Mapping[Task, list[State]] | None = None,
+                 marks: Mapping[str, str] | None = None) -> None:
         self.flow = flow
         self.task_states = dict(task_states or {})
         self.child_states = dict(child_states or {})
+        self.marks = dict(marks or {})
 
     # ---------------------------------------------------------------- graphviz
     def digraph(self) -> Any:
-        """The ``graphviz.Digraph`` (needs the Python package, not the dot program)."""
+        """The ``graphviz.Digraph`` (needs the Python package, not the dot program), drawn
+        the way the JupyterLab panel draws a DAG (see ``dag_style``)."""
         try:
             import graphviz
         except ImportError:
             raise ImportError(
                 "drawing a flow needs the graphviz package: pip install 'jupyter-flows[notebook]'"
             ) from None
-        graph = graphviz.Digraph(self.flow.name, graph_attr={"rankdir": "TB"},
-                                 node_attr={"style": "filled", "fontname": "Helvetica",
-                                            "fontsize": "11"})
         from jupyter_flows.core.parameter import Parameter
+        from jupyter_flows.widgets import dag_style as look
 
+        graph = graphviz.Digraph(
+            self.flow.name,
+            graph_attr={"rankdir": "LR", "nodesep": "0.25", "ranksep": "0.45",
+                        "fontname": look.FONT, "bgcolor": "transparent"},
+            node_attr={"shape": "box", "style": "rounded,filled", "penwidth": "2",
+                       "fontname": look.FONT, "fontsize": "11", "margin": "0.14,0.06",
+                       "height": "0.45"},
+            edge_attr={"color": look.EDGE_COLOR, "penwidth": "1.5", "arrowsize": "0.7",
+                       "fontname": look.FONT, "fontsize": "9",
+                       "fontcolor": look.SUBLABEL_COLOR},
+        )
         mapped = {e.downstream for e in self.flow.edges if e.mapped}
         for task in self.flow.sorted_tasks():
             state = self.task_states.get(task)
-            label = task.slug or task.name
-            if task in mapped:
-                label += f"\n{self._map_summary(task)}"
-            if state is not None:
-                label += f"\n{state.name}"
+            slug = task.slug or task.name
+            name = state.name if state is not None else "Pending"
+            sub = name + (f" · {self._map_summary(task)}" if task in mapped else "")
+            mark = self.marks.get(slug)
+            if mark:
+                sub += f" · {mark}"
+            styles = ["rounded", "filled"]
+            if isinstance(task, Parameter) or mark:
+                styles.append("dashed")
             graph.node(
-                str(id(task)), label,
-                shape="ellipse" if isinstance(task, Parameter) else
-                ("box3d" if task in mapped else "box"),
-                fillcolor=state.color if state is not None else _PENDING_COLOR,
-                tooltip=(state.message or "") if state is not None else "",
+                str(id(task)), _label(slug, sub, look.SUBLABEL_COLOR),
+                color=look.STALE_COLOR if mark else look.state_color(name),
+                fillcolor=look.fill(state.name if state is not None else None),
+                style=",".join(styles),
+                peripheries="2" if task in mapped else "1",
+                tooltip=f"{slug}: {name}" + (f" — {state.message}" if state is not None
+                                             and state.message else "")
+                + (f" ({mark})" if mark else ""),
+                **({"class": "stale"} if mark else {}),
             )
         for edge in self.flow.edges:
             graph.edge(str(id(edge.upstream)), str(id(edge.downstream)), label=edge.key or "",
-                       style="dashed" if edge.key is None else "solid",
-                       arrowhead="crow" if edge.mapped else "normal")
+                       style="dashed" if edge.mapped else ("dotted" if edge.key is None
+                                                           else "solid"))
         return graph
 
     def _map_summary(self, task: Task) -> str:
@@ -98,7 +122,8 @@ class DagView:
                 ups.append(f"{arrow}{edge.upstream.slug}" + (f" as {edge.key}" if edge.key else ""))
             status = f" [{state.name}]" if state is not None else ""
             source = f" <- {', '.join(ups)}" if ups else ""
-            lines.append(f"  {task.slug}{status}{source}")
+            mark = f" ({self.marks[task.slug]})" if task.slug in self.marks else ""
+            lines.append(f"  {task.slug}{status}{source}{mark}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -109,6 +134,12 @@ class DagView:
         if svg is None:
             return {"text/plain": f"{self.text()}\n\n({INSTALL_DOT})"}
         return {"image/svg+xml": svg, "text/plain": self.text()}
+
+
+def _label(title: str, sub: str, sub_color: str) -> str:
+    """A graphviz HTML label: the name in bold, the state in small grey text below it."""
+    return (f'<<b>{html.escape(title)}</b><br/><font point-size="8" color="{sub_color}">'
+            f"{html.escape(sub)}</font>>")
 
 
 def visualize(flow: Flow, flow_state: State | None = None, *,

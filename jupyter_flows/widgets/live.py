@@ -95,6 +95,8 @@ class LiveRunView(RunObserver):
         self._order: dict[str, int] | None = None
         self.events = 0
         """Task state changes received."""
+        self.marks: dict[str, str] = {}
+        """Notes on tasks by slug that the DAG shows (``%flow run``: stale cells)."""
 
     # ------------------------------------------------------------ observer events
     def run_started(self, flow: Flow, parameters: dict[str, Any], flow_run_id: str) -> None:
@@ -263,7 +265,7 @@ class LiveRunView(RunObserver):
                 children.setdefault(task, []).append((index, state))
         child_states = {t: [s for _, s in sorted(pairs, key=lambda p: p[0])]
                         for t, pairs in children.items()}
-        return DagView(self.flow, task_states, child_states)
+        return DagView(self.flow, task_states, child_states, marks=self.marks)
 
     def mimebundle(self) -> dict[str, str]:
         """What the display shows for the latest snapshot: HTML with the SVG DAG (or the

@@ -64,7 +64,7 @@ def _error_lines(errors: list[tuple[str, str]]) -> list[str]:
 def run_bundle(name: str, snap: Snapshot, view: DagView, message: str | None) -> dict[str, str]:
     """``text/html`` and ``text/plain`` of ``snap`` for flow ``name``; ``view`` draws the DAG
     and ``message`` is the flow state's, shown once the run finished."""
-    from jupyter_flows.engine.states import ALL_STATES
+    from jupyter_flows.widgets import dag_style as look
 
     svg, why_not = _svg(view)
     head = _headline(name, snap, message)
@@ -76,8 +76,9 @@ def run_bundle(name: str, snap: Snapshot, view: DagView, message: str | None) ->
                       *(["errors:", *(f"  {e}" for e in errors)] if errors else []),
                       *([f"({why_not})"] if why_not else [])])
     chips = " ".join(
-        f'<span style="background:{ALL_STATES[state].color if state in ALL_STATES else "#ccc"};'
-        f'padding:1px 6px;border-radius:8px;margin-right:4px">{html.escape(state)}: {n}</span>'
+        f'<span style="background:{look.fill(state)};border:1px solid {look.state_color(state)};'
+        f"font-family:{look.FONT};padding:1px 6px;border-radius:8px;margin-right:4px\">"
+        f"{html.escape(state)}: {n}</span>"
         for state, n in sorted(snap.counts.items()))
     picture = svg if svg is not None else (
         f"<pre>{html.escape(dag_text)}</pre><p><i>{html.escape(why_not)}</i></p>")

@@ -10,9 +10,12 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from jupyter_flows.run_configs.masking import looks_secret
+
 __all__ = [
-    "EMPTY", "ERROR_COLOR", "CheckboxField", "ChoiceField", "ConstField", "Field",
-    "FieldParseError", "JsonField", "KeyValueField", "ListField", "ScalarField", "TextField",
+    "EMPTY", "ERROR_COLOR", "SECRET_SET", "CheckboxField", "ChoiceField", "ConstField",
+    "EnvRow", "Field", "FieldParseError", "JsonField", "KeyValueField", "ListField",
+    "ScalarField", "TextField",
 ]
 
 EMPTY: Any = type("Empty", (), {"__repr__": lambda self: "<empty>"})()
@@ -20,6 +23,7 @@ EMPTY: Any = type("Empty", (), {"__repr__": lambda self: "<empty>"})()
 _UNSET: Any = type("Unset", (), {"__repr__": lambda self: "<not set>"})()
 ERROR_COLOR = "#c62828"
 _LABEL_WIDTH = "170px"
+_WIDE = "420px"  # the width of the editors that hold more than one value
 
 
 class FieldParseError(ValueError):
@@ -241,15 +245,22 @@ class ListField(Field):
     def _make_control(self) -> Any:
         items = self.alts[0].get("items") or {}
         kind = items.get("type")
-        common = {"tooltip": self._tooltip()}
+        # as wide as the other editors: an empty tags input is otherwise a sliver
+        common: dict[str, Any] = {"tooltip": self._tooltip(), "placeholder": self._hint(),
+                                  "layout": widgets.Layout(width=_WIDE, min_height="28px")}
         if kind == "integer":
             return widgets.IntsInput(value=[], **common, **_int_bounds(items))
         if kind == "number":
             return widgets.FloatsInput(value=[], **common)
         return widgets.TagsInput(value=[], allowed_tags=list(items.get("enum") or []),
                                  allow_duplicates=not self.alts[0].get("uniqueItems", False),
-                                 placeholder=self._placeholder() or "type and press Enter",
                                  **common)
+
+    def _hint(self) -> str:
+        example = self.example
+        if isinstance(example, list) and example:
+            return f"e.g. {', '.join(map(str, example))}: type one, press Enter"
+        return "type a value, press Enter"
 
     def get(self) -> Any:
         values = list(self.control.value)
@@ -270,13 +281,95 @@ def _int_bounds(items: Mapping[str, Any]) -> dict[str, int]:
     return bounds
 
 
+SECRET_SET = "set, hidden: type to replace"
+"""The placeholder of a secret value's field once the kernel holds the value."""
+
+
+class EnvRow:
+    """One row of a ``KeyValueField``: a name, its value and a remove button.
+
+    The value of a name that looks secret (``run_configs.masking``: KEY, TOKEN, PASSWORD...)
+    is typed into a Password field that sends it on Enter or blur, never per keystroke; the
+    kernel then keeps it in this object only and empties the field. So the secret is in no
+    widget's synced state, and not in the widget state a notebook saves.
+    """
+
+    def __init__(self, key: str, value: str, on_change: Callable[[], None],
+                 on_remove: Callable[[EnvRow], None]) -> None:
+        self._on_change = on_change
+        self._secret: str | None = None
+        self.name = widgets.Text(value=key, placeholder="NAME",
+                                 layout=widgets.Layout(width="180px"))
+        self.remove_button = widgets.Button(icon="trash", tooltip="remove this row",
+                                            layout=widgets.Layout(width="40px"))
+        self.remove_button.on_click(lambda _b: on_remove(self))
+        self.control: Any = self._make_value(looks_secret(key))
+        self.box = widgets.HBox([self.name, self.control, self.remove_button])
+        self.name.observe(lambda _c: self._name_changed(), names="value")
+        self.set_value(value)
+
+    @property
+    def secret(self) -> bool:
+        return isinstance(self.control, widgets.Password)
+
+    @property
+    def value(self) -> str:
+        if self.secret:
+            return self._secret or ""
+        return str(self.control.value)
+
+    def set_value(self, value: str) -> None:
+        if self.secret:
+            self._keep(value)
+        else:
+            self.control.value = value
+
+    def close(self) -> None:
+        for widget in (self.name, self.control, self.remove_button, self.box):
+            widget.close()
+
+    def _make_value(self, secret: bool) -> Any:
+        layout = widgets.Layout(width="220px")
+        if secret:
+            control: Any = widgets.Password(value="", placeholder="secret value",
+                                            continuous_update=False, layout=layout)
+        else:
+            control = widgets.Text(value="", placeholder="value", layout=layout)
+        control.observe(lambda _c: self._value_changed(), names="value")
+        return control
+
+    def _value_changed(self) -> None:
+        if self.secret and self.control.value:
+            self._keep(self.control.value)
+        self._on_change()
+
+    def _keep(self, value: str) -> None:
+        """Hold a secret here and empty its field (the placeholder says one is set)."""
+        self._secret = value
+        self.control.placeholder = SECRET_SET if value else "secret value"
+        if self.control.value:
+            self.control.value = ""
+
+    def _name_changed(self) -> None:
+        secret = looks_secret(self.name.value)
+        if secret != self.secret:  # swap the value's field, carrying the value over
+            value, old = self.value, self.control
+            self._secret = None
+            self.control = self._make_value(secret)
+            self.set_value(value)
+            self.box.children = [self.name, self.control, self.remove_button]
+            old.close()  # a closed widget leaves the saved widget state
+        self._on_change()
+
+
 class KeyValueField(Field):
-    """Rows of name and value Text, for an object whose values are strings (``env``)."""
+    """Rows of name and value, for an object whose values are strings (``env``); values of
+    secret-looking names are hidden and stay in the kernel (see ``EnvRow``)."""
 
     kind = "key-value"
 
     def _make_control(self) -> Any:
-        self.rows: list[tuple[Any, Any]] = []
+        self.rows: list[EnvRow] = []
         self._callbacks: list[Callable[[], None]] = []
         self.add_button = widgets.Button(description="add", icon="plus",
                                          layout=widgets.Layout(width="80px"),
@@ -285,36 +378,27 @@ class KeyValueField(Field):
         self._rows_box = widgets.VBox([])
         return widgets.VBox([self._rows_box, self.add_button])
 
-    def add_row(self, key: str = "", value: str = "") -> tuple[Any, Any]:
-        """Add a row; returns its (name, value) Text widgets."""
-        key_text = widgets.Text(value=key, placeholder="NAME", layout=widgets.Layout(width="180px"))
-        value_text = widgets.Text(value=value, placeholder="value",
-                                  layout=widgets.Layout(width="220px"))
-        remove = widgets.Button(icon="trash", tooltip="remove this row",
-                                layout=widgets.Layout(width="40px"))
-        pair = (key_text, value_text)
-        remove.on_click(lambda _b: self.remove_row(self.rows.index(pair)))
-        for text in pair:
-            text.observe(lambda _c: self._changed(), names="value")
-        self.rows.append(pair)
-        self._rows_box.children = [*self._rows_box.children, widgets.HBox([*pair, remove])]
+    def add_row(self, key: str = "", value: str = "") -> EnvRow:
+        row = EnvRow(key, value, self._changed, lambda r: self.remove_row(self.rows.index(r)))
+        self.rows.append(row)
+        self._rows_box.children = [*self._rows_box.children, row.box]
         self._changed()
-        return pair
+        return row
 
     def remove_row(self, index: int) -> None:
-        del self.rows[index]
-        children = list(self._rows_box.children)
-        del children[index]
-        self._rows_box.children = children
+        row = self.rows.pop(index)
+        self._rows_box.children = [r.box for r in self.rows]
+        row.close()
         self._changed()
 
     def get(self) -> Any:
         result: dict[str, str] = {}
-        for key_text, value_text in self.rows:
-            key, value = key_text.value.strip(), value_text.value
+        for row in self.rows:
+            key, value = row.name.value.strip(), row.value
             if not key:
                 if value:
-                    raise FieldParseError(f"the value {value!r} has no name")
+                    raise FieldParseError(
+                        "a value has no name" if row.secret else f"the value {value!r} has no name")
                 continue
             if key in result:
                 raise FieldParseError(f"{key!r} is given twice")
@@ -324,6 +408,8 @@ class KeyValueField(Field):
     def set(self, value: Any) -> None:
         if value is not None and not isinstance(value, Mapping):
             raise FieldParseError(f"{self.name}: expected a mapping, got {value!r}")
+        for row in self.rows:
+            row.close()
         self.rows.clear()
         self._rows_box.children = []
         for key, item in (value or {}).items():
@@ -353,7 +439,7 @@ class JsonField(Field):
         if self.takes_string:
             placeholder = f"{placeholder} (JSON, or text)".strip()
         control = widgets.Textarea(placeholder=placeholder, tooltip=self._tooltip(),
-                                   layout=widgets.Layout(width="420px", height="80px"))
+                                   layout=widgets.Layout(width=_WIDE, height="80px"))
         # say at once when the text is not JSON; the model's rules wait for Apply
         control.observe(lambda _c: self._check(), names="value")
         return control

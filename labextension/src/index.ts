@@ -17,6 +17,7 @@ import {
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { DisposableDelegate } from '@lumino/disposable';
 
+import { CellSync } from './cellSync';
 import { CommandIDs } from './commands';
 import { requestAPI } from './handler';
 import { flowsIcon } from './icons';
@@ -60,6 +61,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     app.shell.add(sidebar, 'left', { rank: 850 });
 
     const runViews = new WidgetTracker<MainAreaWidget<RunView>>({ namespace: 'jupyter-flows-run' });
+    // each notebook's task cells, told to its kernel (stale and deleted cells: issue 10)
+    const syncs = new WeakMap<NotebookPanel, CellSync>();
 
     app.commands.addCommand(CommandIDs.openRun, {
       label: args => (args['id'] ? `Open Flow Run ${shortId(String(args['id']))}` : 'Open Flow Run…'),
@@ -136,7 +139,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
           autoClose: false
         });
         try {
-          const id = await submitNotebook(panel);
+          const id = await submitNotebook(panel, undefined, () => syncs.get(panel)?.send());
           Notification.update({
             id: pending,
             message: `Flow run ${shortId(id)} submitted from ${panel.title.label}`,
@@ -165,8 +168,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
           });
           panel.toolbar.insertItem(10, 'jupyter-flows-run', button);
           const stopWatching = watchOutputs(panel.content.node);
+          const sync = new CellSync(panel);
+          syncs.set(panel, sync);
           return new DisposableDelegate(() => {
             stopWatching();
+            sync.dispose();
             button.dispose();
           });
         }

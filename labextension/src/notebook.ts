@@ -22,14 +22,22 @@ export class SubmitError extends Error {
   }
 }
 
-/** Run `%flow submit` in the panel's kernel; resolves to the created run's id. */
-export async function submitNotebook(panel: NotebookPanel, code = SUBMIT_CODE): Promise<string> {
+/**
+ * Run `%flow submit` in the panel's kernel; resolves to the created run's id. `beforeSubmit`
+ * runs just before the request goes out (it tells the kernel the cells as they are now).
+ */
+export async function submitNotebook(
+  panel: NotebookPanel,
+  code = SUBMIT_CODE,
+  beforeSubmit?: () => void
+): Promise<string> {
   const sessionContext = panel.sessionContext;
   await sessionContext.ready;
   const kernel = sessionContext.session?.kernel;
   if (!kernel) {
     throw new SubmitError('this notebook has no running kernel: start one, run the task cells, then submit', '');
   }
+  beforeSubmit?.();
   const future = kernel.requestExecute({
     code,
     silent: false,

@@ -39,13 +39,37 @@ class Lab:
         return data
 
 
+REPO = Path(__file__).resolve().parents[2]
+BUILT = REPO / "labextension" / "build" / "labextension"
+
+
+def extension_dir() -> Path:
+    """The JupyterLab extension the tests load: this checkout's build when there is one
+    (``npm run build:prod`` in labextension/, or ``pip install -e .``), so they test this
+    checkout's TypeScript; else the one installed in the environment."""
+    if (BUILT / "package.json").exists():
+        return BUILT
+    return Path(sys.prefix, "share/jupyter/labextensions/jupyter-flows")
+
+
+def labextensions_path(base: Path) -> Path:
+    """A data folder whose ``labextensions/jupyter-flows`` is ``extension_dir()``; put first
+    on ``JUPYTER_PATH``, it wins over the environment's copy."""
+    target = base / "jupyter-path"
+    (target / "labextensions").mkdir(parents=True, exist_ok=True)
+    link = target / "labextensions" / "jupyter-flows"
+    if not link.exists():
+        link.symlink_to(extension_dir(), target_is_directory=True)
+    return target
+
+
 def require_browser() -> None:
     if not CHROMIUM.exists():
         pytest.skip(f"no chromium at {CHROMIUM}: `apt-get install -y chromium` (bootstrap "
                     f"does as root), or set JUPYTER_FLOWS_CHROMIUM")
     pytest.importorskip("playwright.sync_api",
                         reason="playwright (Python) is missing: pip install -e '.[test]'")
-    labextension = Path(sys.prefix, "share/jupyter/labextensions/jupyter-flows/package.json")
+    labextension = extension_dir() / "package.json"
     if not labextension.exists():
         pytest.skip(f"the JupyterLab extension is not installed ({labextension} is missing): "
                     f"pip install -e . builds and installs it")

@@ -23,6 +23,8 @@ from browser_support import (
     PAGE_ERRORS,
     SCREENSHOTS,
     Lab,
+    extension_dir,
+    labextensions_path,
     require_browser,
 )
 
@@ -40,7 +42,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_FLOWS_")}
     env.update(JUPYTER_CONFIG_DIR=str(base / "config"), JUPYTER_RUNTIME_DIR=str(base / "runtime"),
                JUPYTERLAB_SETTINGS_DIR=str(base / "settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(base / "workspaces"), PYTHONUNBUFFERED="1")
+               JUPYTERLAB_WORKSPACES_DIR=str(base / "workspaces"), PYTHONUNBUFFERED="1",
+               JUPYTER_PATH=os.pathsep.join(filter(None, [str(labextensions_path(base)),
+                                                          os.environ.get("JUPYTER_PATH")])))
     command = [sys.executable, "-m", "jupyterlab", "--allow-root", "--no-browser",
                "--IdentityProvider.token=", "--ip=127.0.0.1", f"--port={port}",
                "--LabApp.extension_manager=readonly", "--LabApp.expose_app_in_browser=True",
@@ -50,6 +54,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     news = base / "settings/@jupyterlab/apputils-extension/notification.jupyterlab-settings"
     news.parent.mkdir(parents=True)
     news.write_text('{"fetchNews": "false"}')
+    # save widget state with notebooks, as users may: the secrets test reads what is saved
+    widgets = base / "settings/@jupyter-widgets/jupyterlab-manager/plugin.jupyterlab-settings"
+    widgets.parent.mkdir(parents=True)
+    widgets.write_text('{"saveState": true}')
     log = base / "jupyter-lab.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT,
@@ -59,6 +67,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     try:
         _wait_for_backend(lab, timeout=90)
         lab.backend_url = lab.config()["backend_url"]
+        # the page loads the extension these tests mean (see browser_support.extension_dir)
+        entry = next((extension_dir() / "static").glob("remoteEntry.*.js")).name
+        assert entry in httpx.get(f"{url}/lab", timeout=10).text, f"{entry} is not served"
         yield lab
     finally:
         children = psutil.Process(process.pid).children(recursive=True)

@@ -4,7 +4,9 @@ The tests run in file order on one page and build on each other: the panel lists
 registered through the API, a run of it goes Scheduled -> Success, its run view shows task
 states, run config, logs and the DAG, "Run again" takes new parameters, a run no agent can
 take is flagged and cancelled, and the notebook's "Run as flow" button submits the task
-cells whose run link in the output opens the run view too.
+cells whose run link in the output opens the run view too. Then issue 10: each notebook's
+cells make a flow named after it, an edited task cell is marked stale in the notebook's DAG
+and by `%flow run`, and a deleted one leaves its flow.
 """
 
 from __future__ import annotations
@@ -196,7 +198,7 @@ def test_the_notebook_button_submits_the_task_cells(page: Any, lab: Lab) -> None
     known = {_runs["first"], _runs["again"], linked_id}
     notebook.locator(".jp-flows-run-notebook").click()
     view = page.locator(".jp-flows-runview").filter(
-        has=page.locator(".jp-flows-runview-flow", has_text="notebook"))
+        has=page.locator(".jp-flows-runview-flow", has_text="tasks"))  # named after the file
     view.wait_for(timeout=60_000)
     run_id = view.get_attribute("data-run-id")
     assert run_id and run_id not in known
@@ -212,6 +214,136 @@ def test_the_notebook_button_submits_the_task_cells(page: Any, lab: Lab) -> None
     wait_state(linked, "Success")
     assert len(page.context.pages) == 1  # no tab opened for the link
     screenshot(page, "08-run-link-opened")
+
+
+def open_notebook(page: Any, path: str) -> Any:
+    page.evaluate("path => window.jupyterapp.commands.execute('docmanager:open', {path})", path)
+    notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+    notebook.wait_for()
+    page.wait_for_function(
+        "() => { const nb = window.jupyterapp.shell.currentWidget;"
+        " return nb && nb.sessionContext && nb.sessionContext.session"
+        " && nb.sessionContext.session.kernel"
+        " && nb.sessionContext.session.kernel.status === 'idle'; }", timeout=60_000)
+    return notebook
+
+
+def run_new_cell(page: Any, notebook: Any, code: str) -> Any:
+    """Add a cell at the end, type ``code`` into it and run it, as a person would; returns
+    its output area once the cell has run."""
+    count = notebook.locator(".jp-Cell").count()
+    page.evaluate("() => { const nb = window.jupyterapp.shell.currentWidget.content;"
+                  " nb.activeCellIndex = nb.widgets.length - 1; nb.mode = 'command';"
+                  " return window.jupyterapp.commands.execute('notebook:insert-cell-below'); }")
+    new = notebook.locator(".jp-Cell").nth(count)
+    new.locator(".cm-content").click()
+    page.keyboard.type(code)
+    page.keyboard.press("Control+Enter")  # run, without adding a cell
+    new.locator(".jp-InputPrompt", has_text=re.compile(r"\[\d+\]")).wait_for(timeout=60_000)
+    return new.locator(".jp-OutputArea")
+
+
+def shown_svg(output: Any) -> str:
+    """The SVG an output shows (JupyterLab renders image/svg+xml as an <img> data URI)."""
+    from urllib.parse import unquote
+
+    image = output.locator("img[src^='data:image/svg+xml']")
+    image.wait_for(timeout=30_000)
+    return unquote(image.get_attribute("src").split(",", 1)[1])
+
+
+def test_a_second_notebook_gets_a_flow_of_its_own(page: Any, lab: Lab) -> None:
+    write_notebook(lab.root / "other.ipynb", [
+        "%load_ext jupyter_flows",
+        "%%task numbers\nxs = [1, 2, 3]",
+        "%%task total\ns = sum(xs)",
+        "%flow submit",
+    ])
+    notebook = open_notebook(page, "other.ipynb")
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    link = notebook.locator('.jp-OutputArea-output a[href^="jupyter-flows://runs/"]')
+    link.first.wait_for(timeout=60_000)
+    output = notebook.locator(".jp-Cell").nth(3).locator(".jp-OutputArea").inner_text()
+    assert "submitted flow 'other' (version 1)" in output, output
+    assert "cells without --flow go to flow 'other', named after the notebook other.ipynb" \
+        in output
+    with Client(lab.backend_url) as client:
+        versions = {f.name: f.version for f in client.list_flows(limit=200).items}
+    assert versions.get("tasks") == 1 and versions.get("other") == 1, versions
+    refresh_panel(page)
+    sidebar(page).locator('.jp-flows-flow[data-flow-name="other"]').wait_for()
+    sidebar(page).locator('.jp-flows-flow[data-flow-name="tasks"]').wait_for()
+    screenshot(page, "10-second-notebook-own-flow")
+
+
+def test_an_edited_task_cell_is_marked_stale(page: Any, lab: Lab) -> None:
+    notebook = open_notebook(page, "other.ipynb")
+    total = notebook.locator(".jp-Cell").nth(2)
+    total.locator(".cm-content").click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type(" * 10")  # edited, not run
+    page.keyboard.press("Escape")
+    svg = shown_svg(run_new_cell(page, notebook, "%flow show"))
+    nodes = re.findall(r'<g id="node\d+" class="node( stale)?">(.*?)</g>', svg, re.DOTALL)
+    assert len(nodes) == 2, svg
+    (stale,) = [body for mark, body in nodes if mark]
+    assert ">total<" in stale and "stale: edited, not run" in stale
+    screenshot(page, "11-stale-cell-in-the-dag")
+
+    text = run_new_cell(page, notebook, "%flow run").inner_text()
+    assert "note: task cell 'total' was edited since registered (stale); this run uses its" \
+        " registered code" in text, text
+    screenshot(page, "12-stale-cell-flow-run")
+    assert run_new_cell(page, notebook, "print(s)").inner_text().strip() == "6"  # not 60
+
+    # run the edited cell: registered, no longer stale
+    total.locator(".cm-content").click()
+    page.keyboard.press("Shift+Enter")
+    svg = shown_svg(run_new_cell(page, notebook, "%flow show"))
+    assert svg.count('class="node"') == 2 and "stale" not in svg
+
+
+def test_a_deleted_task_cell_leaves_its_flow(page: Any, lab: Lab) -> None:
+    notebook = open_notebook(page, "other.ipynb")
+    page.evaluate("() => { const nb = window.jupyterapp.shell.currentWidget.content;"
+                  " nb.activeCellIndex = 2; nb.mode = 'command'; }")
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:delete-cell')")
+    text = run_new_cell(page, notebook, "%flow list").inner_text()
+    assert "note: task 'total' left flow 'other': its notebook cell was deleted" in text, text
+    assert "other (1 task cells, in registration order):" in text
+    screenshot(page, "13-deleted-cell-left-the-flow")
+
+
+def test_the_config_widget_hides_secrets_and_saves_none(page: Any, lab: Lab) -> None:
+    notebook = open_notebook(page, "other.ipynb")
+    out = run_new_cell(page, notebook, "%flow config")
+    form = out.locator(".widget-vbox").first
+    form.locator("select").first.select_option(label="Docker")
+    row = out.locator(".widget-hbox").filter(has=page.locator(".widget-label", has_text="Ports"))
+    ports = row.locator(".jupyter-widget-tagsinput")
+    ports.wait_for()
+    assert ports.bounding_box()["width"] >= 400  # was a sliver
+    assert ports.locator("input").bounding_box()["width"] >= 200  # what one types into
+    out.locator("button", has_text="add").first.click()
+    names = out.locator("input[placeholder='NAME']")
+    names.last.fill("API_TOKEN")
+    secret = out.locator("input[type='password']")
+    secret.last.wait_for()
+    secret.last.fill("tok-not-for-files")
+    secret.last.press("Enter")  # a password field sends its value on Enter or blur
+    page.wait_for_function(
+        "() => [...document.querySelectorAll(\"input[type='password']\")]"
+        ".some(i => i.placeholder.startsWith('set, hidden'))")
+    assert secret.last.input_value() == ""
+    out.locator("button", has_text="Apply").click()
+    out.locator("text=Applied to flow 'other'").wait_for()
+    screenshot(page, "14-config-widget-secret-hidden")
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty")
+    saved = (lab.root / "other.ipynb").read_text()
+    assert "application/vnd.jupyter.widget-state+json" in saved  # widget state is saved
+    assert "API_TOKEN" in saved  # the state holds the form's fields...
+    assert "tok-not-for-files" not in saved  # ...but not the secret
 
 
 def test_a_backend_that_went_away_is_a_readable_message(page: Any, lab: Lab) -> None:
