@@ -235,14 +235,17 @@ for bad in ({"type": "spark"}, {"type": "dask", "adress": "tcp://10.0.0.1:8786"}
 BACKEND = [
     ("md", """# Backend and agent: register a flow, submit a run, watch it finish
 
-`EmbeddedBackend` starts the backend server (on a temporary SQLite file) and a local agent as
-subprocesses of this kernel. With a backend you already run (`jupyter-flows server start`),
-use `Client(url)` instead."""),
+`LocalBackend` starts the backend server (on a temporary SQLite file) and a local agent as
+subprocesses of this kernel (the same launcher `jupyter-flows up` and JupyterLab use). With a
+backend you already run (`jupyter-flows server start`), use `Client(url)` instead."""),
     ("code", QUIET),
-    ("code", '''from jupyter_flows.cli.up import EmbeddedBackend
-from jupyter_flows.client import Client
+    ("code", '''import os
 
-backend = EmbeddedBackend().start()
+from jupyter_flows.client import Client
+from jupyter_flows.local_backend import LocalBackend
+
+backend = LocalBackend(agent_name="notebook-agent").start()
+os.environ.update(backend.env())  # %flow submit and Client() find it
 client = Client(backend.url)
 print(client.health().status)'''),
     ("md", "A flow whose functions live in this notebook: storing it pickles them by value, so the agent's fresh process can run it."),
