@@ -9,6 +9,7 @@ from the stamp's. Git keeps no file times, so freshness is decided by content, n
     python3 scripts/labextension_build.py check      # exit 1 (saying why) when stale
     python3 scripts/labextension_build.py build      # npm install + npm run build:prod + stamp
     python3 scripts/labextension_build.py ensure     # build when stale; with --ci, fail then
+    python3 scripts/labextension_build.py digest     # the sources' digest
 
 Only the standard library is used: bootstrap runs this before any venv exists.
 """
@@ -105,9 +106,10 @@ def build(extension: Path) -> None:
     print(f"labextension: built {OUTPUT_DIR}/ and wrote {STAMP}", flush=True)
 
 
-def build_hook(target_name: str, version: str, **_: Any) -> None:
-    """hatch-jupyter-builder's build function: rebuild only when the committed build is stale."""
-    extension = ROOT / "labextension"
+def build_hook(target_name: str, version: str, path: str = "labextension", **_: Any) -> None:
+    """hatch-jupyter-builder's build function: rebuild only when the committed build is stale.
+    ``path`` (the extension's folder) is relative to the project, where hatch runs this."""
+    extension = Path(path).resolve()
     current = status(extension)
     if current.fresh:
         print(f"labextension: {current.reason}; using it as committed", flush=True)
@@ -118,7 +120,7 @@ def build_hook(target_name: str, version: str, **_: Any) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=("check", "build", "ensure"))
+    parser.add_argument("command", choices=("check", "build", "ensure", "digest"))
     parser.add_argument("--ci", action="store_true",
                         help="with ensure: a stale build fails (after rebuilding it)")
     parser.add_argument("--extension", type=Path, default=ROOT / "labextension",
@@ -127,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     extension: Path = args.extension
     if args.command == "build":
         build(extension)
+        return 0
+    if args.command == "digest":
+        print(inputs_digest(extension))
         return 0
     current = status(extension)
     print(f"labextension: {current.reason}", flush=True)
