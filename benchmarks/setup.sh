@@ -40,8 +40,7 @@ for line in sys.stdin:
         first_state = now - start
     print(f"{now - start:7.1f} {line}", end="")
 end = time.monotonic()
-print(f"\n{sys.argv[1]}: first state line after "
-      f"{first_state:.1f} s" if first_state is not None else f"\n{sys.argv[1]}: no state line",
-      f"; total {end - start:.1f} s; longest silence {silence:.1f} s")
+state = "no state line" if first_state is None else f"first state line after {first_state:.1f} s"
+print(f"\n{sys.argv[1]}: {state}; total {end - start:.1f} s; longest silence {silence:.1f} s")
 ' "$mode"
 rm -rf "$clone"
