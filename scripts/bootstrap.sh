@@ -46,7 +46,9 @@ if [ "$profile" = dev ]; then
     # `npm ci` fails on this registry (see ENVIRONMENT.md): install from the committed lock
     (cd labextension && with_heartbeat "running npm install" npm install --no-audit --no-fund)
     say "labextension: is the committed build current?"
-    python3 scripts/labextension_build.py ensure $([ "${CI:-}" = true ] && echo --ci)
+    ci=()
+    [ "${CI:-}" = true ] && ci=(--ci)
+    python3 scripts/labextension_build.py ensure "${ci[@]}"
 fi
 
 setup_uv
