@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Run every check: lint, types and the whole test suite (what CI runs). Extra arguments go
-# to pytest, e.g. `bash scripts/test.sh -m "not slow"` for the quick part.
+# to pytest, e.g. `bash scripts/test.sh -m "not slow"` for the quick part. Its bootstrap
+# installs every extra and checks the committed JupyterLab extension build against its
+# sources (under CI a stale build fails the run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/bootstrap.sh
+bash scripts/bootstrap.sh dev
 export PATH="$PWD/.venv/bin:$PATH"
 echo "== ruff"; ruff check .
 echo "== mypy"; mypy

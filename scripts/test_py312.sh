@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # The cell-analysis tests again under Python 3.12, whose syntax (PEP 695 type parameters and
 # aliases) the main run's interpreter may not parse. The run uses its own venv, .venv-py312/,
-# with the project's core dependencies, IPython (for the magics rows) and pytest; the project
-# itself comes from this tree through PYTHONPATH, so no JupyterLab extension is built.
+# with the project's core dependencies, IPython (for the magics rows) and pytest, installed
+# with uv; the project itself comes from this tree through PYTHONPATH.
 # Without a Python 3.12 (on PATH, through pyenv or uv) it says so and exits 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/setup_lib.sh
+source scripts/setup_lib.sh
+setup_uv >/dev/null # quiet: bootstrap has said which uv and indexes are used
 
 find_python312() {
     local candidate
     for candidate in "${PYTHON312:-}" python3.12 \
             "$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-${HOME:-}/.pyenv}")"/versions/3.12*/bin/python3.12 \
-            "$(uv python find 3.12 2>/dev/null || true)"; do
+            "$("$UV" python find 3.12 2>/dev/null || true)"; do
         # pyenv puts shims on PATH that fail unless 3.12 is selected: try each one for real
         if [ -n "$candidate" ] && "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 12)' \
                 >/dev/null 2>&1; then
@@ -33,7 +36,7 @@ want=$( (echo "$python312"; cat pyproject.toml) | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
     echo "py312: making $venv with $python312"
     rm -rf "$venv"
-    "$python312" -m venv "$venv"
+    "$UV" venv --quiet --python "$python312" "$venv"
     # the core dependencies, read from pyproject.toml, plus what the cell-analysis tests use
     mapfile -t deps < <("$venv/bin/python" -c '
 import tomllib
@@ -42,8 +45,7 @@ extras = project["optional-dependencies"]
 wanted = ("ipython", "pytest", "pytest-timeout")
 print("\n".join(project["dependencies"]))
 print("\n".join(d for d in extras["notebook"] + extras["test"] if d.startswith(wanted)))')
-    "$venv/bin/pip" install -q --disable-pip-version-check "${deps[@]}" \
-        2> >(grep -v "^WARNING: Location" >&2)
+    "$UV" pip install --quiet --python "$venv/bin/python" "${deps[@]}"
     echo "$want" > "$stamp"
 fi
 echo "py312: $("$venv/bin/python" --version)"

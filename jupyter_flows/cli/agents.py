@@ -57,7 +57,8 @@ def docker_agent_start(
     pull: str = typer.Option("if-not-present", help="always | if-not-present | never"),
     registry: list[str] = typer.Option([], "--registry", help="only run images from this "
                                        "registry (repeatable; * wildcards; docker.io = Hub)"),
-    keep_containers: bool = typer.Option(False, help="keep finished containers"),
+    keep_containers: bool = typer.Option(False, "--keep-containers",
+                                         help="keep finished containers"),
     run_backend_url: RunBackendUrl = None,
     max_runs: MaxRuns = None,
     poll_wait: PollWait = 10.0,
@@ -93,7 +94,7 @@ def kubernetes_agent_start(
     kubeconfig: str = typer.Option(None, help="kubeconfig file (default: in-cluster config, "
                                               "else KUBECONFIG or ~/.kube/config)"),
     context: str = typer.Option(None, help="kubeconfig context"),
-    keep_jobs: bool = typer.Option(False, help="keep finished Jobs"),
+    keep_jobs: bool = typer.Option(False, "--keep-jobs", help="keep finished Jobs"),
     pending_timeout: float = typer.Option(600.0, help="fail a run whose pod has not started "
                                                       "after this many seconds"),
     run_backend_url: RunBackendUrl = None,
@@ -134,7 +135,7 @@ def kubernetes_agent_install(
     env: list[str] = typer.Option([], "--env", "-e", help="KEY=VALUE for the agent"),
 ) -> None:
     """Print the Deployment and RBAC manifests that run the agent in a cluster
-    (pipe to ``kubectl apply -f -``)."""
+    (pipe them to: kubectl apply -f -)."""
     from jupyter_flows.agents.kubernetes_install import install_yaml
 
     if not (agent_image or image):

@@ -57,8 +57,10 @@ def demo(
 def up(
     port: int = typer.Option(4200, help="backend port"),
     db: str = typer.Option(None, "--db", help="database URL (default: SQLite file)"),
-    exit_after_demo: bool = typer.Option(False, help="stop everything after the demo run"),
-    lab: bool = typer.Option(False, help="also start JupyterLab, its panel on this backend"),
+    exit_after_demo: bool = typer.Option(False, "--exit-after-demo",
+                                         help="stop everything after the demo run"),
+    lab: bool = typer.Option(False, "--lab",
+                             help="also start JupyterLab, its panel on this backend"),
     notebook_dir: str = typer.Option(None, help="JupyterLab's folder (default: here)"),
     lab_port: int = typer.Option(8888, help="JupyterLab's port"),
 ) -> None:

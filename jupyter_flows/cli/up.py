@@ -53,6 +53,28 @@ def start_lab(backend: LocalBackend, notebook_dir: Path, port: int = 8888
                             preexec_fn=die_with_parent())
 
 
+def command_hint(cwd: Path | None = None) -> tuple[str, str | None]:
+    """How to call this installation's ``jupyter-flows`` from ``cwd``, and how to activate its
+    environment: the bare name when PATH already finds this one, else its path (set-up leaves
+    ``.venv/bin`` off PATH)."""
+    import shutil
+
+    here = Path.cwd() if cwd is None else cwd
+    bin_dir = Path(sys.executable).parent
+    found = shutil.which("jupyter-flows")
+    if found and Path(found).resolve().parent == bin_dir.resolve():
+        return "jupyter-flows", None
+
+    def shown(path: Path) -> str:
+        try:
+            return str(path.relative_to(here))
+        except ValueError:
+            return str(path)
+
+    activate = bin_dir / "activate"
+    return shown(bin_dir / "jupyter-flows"), (shown(activate) if activate.exists() else None)
+
+
 def _interrupt_on_signals() -> None:
     """SIGTERM and SIGINT stop `up` (and its children) the way Ctrl-C does, also when a
     non-interactive shell started it with SIGINT ignored."""
@@ -89,8 +111,11 @@ def run_up(port: int = 4200, database_url: str | None = None,
             lab_process = start_lab(backend, where, lab_port)
             print(f"\nJupyterLab on {where}: open the URL it prints below; its jupyter-flows"
                   " panel (left sidebar) shows this backend's flows and runs.")
-        print("\nbackend and agent keep running; register flows with `jupyter-flows register`"
-              " and run them with `jupyter-flows run NAME --watch`. Ctrl-C stops everything.")
+        command, activate = command_hint()
+        print(f"\nbackend and agent keep running; register flows with `{command} register"
+              f" FILE.py` and run them with `{command} run NAME --watch`"
+              + (f" (or `source {activate}` first, then plain `jupyter-flows ...`)"
+                 if activate else "") + ". Ctrl-C stops everything.")
         while backend.alive() and (lab_process is None or lab_process.poll() is None):
             time.sleep(0.5)
         return 1

@@ -1,8 +1,10 @@
 """The app factory and ``serve``.
 
 ``create_app(settings)`` builds the FastAPI app: database schema, routers under ``/api``
-(all behind the optional API key except ``/api/health``), OpenAPI at ``/docs``, and a
-lifespan that runs the liveness sweeper. ``serve(settings)`` runs it with uvicorn.
+(all behind the optional API key except ``/api/health``), OpenAPI at ``/docs`` with Swagger
+UI's JavaScript and CSS served by this app (fastapi-offline ships them, so the page works with
+no network), and a lifespan that runs the liveness sweeper. ``serve(settings)``
+runs it with uvicorn.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from types import FrameType
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 
 from jupyter_flows import __version__
 from jupyter_flows.errors import ServerConfigError
@@ -39,6 +42,8 @@ from jupyter_flows.server.settings import Settings
 
 _log = logging.getLogger("jupyter_flows.server")
 
+#: Where the API docs' Swagger UI and ReDoc assets are served.
+DOCS_ASSETS = "/docs-assets"
 #: Seconds uvicorn lets requests (waiting claims) finish after SIGTERM / Ctrl+C.
 SHUTDOWN_GRACE = 2
 
@@ -68,9 +73,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await asyncio.to_thread(listener.stop)
             db.dispose()
 
-    app = FastAPI(title="jupyter-flows backend", version=__version__, lifespan=lifespan,
-                  description="Flows, flow runs, their states, task runs and logs, and the "
-                              "agents that claim and launch runs.")
+    app = FastAPIOffline(title="jupyter-flows backend", version=__version__, lifespan=lifespan,
+                         static_url=DOCS_ASSETS,
+                         # ReDoc's bundle always fetches a logo from its CDN: /docs only
+                         redoc_url=None,
+                         # no validity badge: Swagger UI fetches it from validator.swagger.io
+                         swagger_ui_parameters={"validatorUrl": None},
+                         description="Flows, flow runs, their states, task runs and logs, and "
+                                     "the agents that claim and launch runs.")
     app.state.settings = settings
     app.state.backend = backend
 
