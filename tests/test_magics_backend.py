@@ -76,6 +76,14 @@ def backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
             stop_processes(agent)
 
 
+def wait_for_agent(url: str, timeout: float = 30) -> None:
+    with Client(url) as client:
+        deadline = time.monotonic() + timeout
+        while not any(a.online for a in client.list_agents()):
+            assert time.monotonic() < deadline, "the agent never registered"
+            time.sleep(0.1)
+
+
 def wait_finished(url: str, run_id: str, timeout: float = 60) -> str:
     deadline = time.monotonic() + timeout
     with Client(url) as client:
@@ -182,6 +190,24 @@ def test_status_watch_follows_a_run_to_its_end(shell: InteractiveShell, tmp_path
     status = capsys.readouterr().out
     assert f"run {run_id} of flow 'notebook' (version 1): Success" in status
     assert runs(log) == ALL
+
+
+@pytest.mark.slow
+def test_a_run_no_agent_can_take_is_explained_by_submit_and_status(
+        shell: InteractiveShell, tmp_path: Path, backend: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 10: `%flow submit` printed "Scheduled" and `%flow status` "Scheduled - created"
+    for a run that no online agent could take, without saying why."""
+    setup_notebook(shell, tmp_path / "log")
+    wait_for_agent(backend)
+    flow(shell, "submit --label gpu")
+    out = capsys.readouterr().out
+    assert "Scheduled" in out
+    assert "waiting: no online agent can run this universal run with labels ['gpu']" in out
+    assert "lacks 'gpu'" in out
+    flow(shell, "status")
+    status = capsys.readouterr().out
+    assert "waiting: no online agent can run this universal run" in status
 
 
 def test_the_config_widgets_submit_sends_the_flow_as_the_notebook_has_it(

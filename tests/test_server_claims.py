@@ -80,7 +80,7 @@ async def test_run_labels_must_be_a_subset_of_the_agents(http):
     assert await claim(http, gpu) is None
     got = (await http.get(f"/api/flow_runs/{too_many['id']}")).json()
     assert got["state"] == "Scheduled"
-    assert "agent 'gpu' lacks 'us'" in got["agent_match"]["explanation"]
+    assert "agent 'gpu' (local) lacks 'us'" in got["agent_match"]["explanation"]
 
 
 async def test_oldest_due_run_first_and_future_runs_wait(http):

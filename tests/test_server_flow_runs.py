@@ -150,14 +150,38 @@ async def test_agent_match_explains_what_is_missing(http):
     missing = await match()
     assert missing["matched"] is False
     assert missing["explanation"] == (
-        "no online agent has all of this run's labels ['gpu', 'prod']: "
-        "agent 'cpu-box' lacks 'gpu'; agent 'laptop' lacks 'gpu', 'prod'")
+        "no online agent can run this universal run with labels ['gpu', 'prod']: "
+        "agent 'cpu-box' (local) lacks 'gpu'; agent 'laptop' (local) lacks 'gpu', 'prod'; "
+        "start an agent whose labels include ['gpu', 'prod'] (`jupyter-flows agent local "
+        "start`)")
 
     gpu = (await http.post("/api/agents", json={"name": "gpu-box",
                                                 "labels": ["gpu", "prod", "x"]})).json()
     found = await match()
     assert found["matched"] is True and found["agent_ids"] == [gpu["id"]]
     assert "'gpu-box'" in found["explanation"]
+
+
+async def test_a_run_goes_only_to_an_agent_that_runs_its_kind_of_run_config(http):
+    """A DockerRun with only a local agent online is explained, and the local agent's
+    claim does not take it; a docker agent's does."""
+    flow = await register(http, run_config={"type": "docker", "image": "python:3.11"})
+    run = await create(http, flow_id=flow["id"])
+    local = (await http.post("/api/agents", json={"name": "laptop", "type": "local"})).json()
+    match = (await http.get(f"/api/flow_runs/{run['id']}")).json()["agent_match"]
+    assert match["matched"] is False
+    assert "agent 'laptop' (local) runs local, universal run configs, not docker" in (
+        match["explanation"])
+    assert "`jupyter-flows agent docker start`" in match["explanation"]
+    refused = await http.post(f"/api/agents/{local['id']}/claim", params={"wait": 0})
+    assert refused.status_code == 204
+    docker = (await http.post("/api/agents", json={"name": "box", "type": "docker"})).json()
+    claim = await http.post(f"/api/agents/{docker['id']}/claim", params={"wait": 0})
+    assert claim.status_code == 200 and claim.json()["flow_run"]["id"] == run["id"]
+    # a universal run (or one with no run config) fits either
+    plain = await create(http, flow_id=(await register(http, name="plain"))["id"])
+    taken = await http.post(f"/api/agents/{local['id']}/claim", params={"wait": 0})
+    assert taken.json()["flow_run"]["id"] == plain["id"]
 
 
 async def test_offline_agents_do_not_match(tmp_path):

@@ -465,25 +465,33 @@ def test_agents_matching_the_labels_are_shown(backend: str) -> None:
     client.register_agent("a2", "docker", [])
     widget = flow_config_widget(make_flow(), client=client)
     labels = control(widget.run_config_form, "labels")
-    assert widget.agents_text.startswith("2 online agent(s) can run it (no labels): ")
+    assert widget.agents_text.startswith("2 online agent(s) can run it (a universal run "
+                                         "config, no labels): ")
 
     labels.value = ["gpu"]
-    assert widget.agents_text == "1 online agent(s) can run it (labels ['gpu']): a1 (local)."
+    assert widget.agents_text == ("1 online agent(s) can run it (a universal run config, "
+                                  "labels ['gpu']): a1 (local).")
     labels.value = ["gpu", "big-memory"]
     assert widget.agents_text == (
-        "No online agent matches labels ['big-memory', 'gpu']: run needs labels "
-        "['big-memory'] that agent 'a1' lacks; run needs labels ['big-memory', 'gpu'] "
-        "that agent 'a2' lacks.")
+        "No online agent can run it (a universal run config, labels ['big-memory', 'gpu']): "
+        "agent 'a1' (local) lacks 'big-memory'; agent 'a2' (docker) lacks 'big-memory', "
+        "'gpu'.")
     assert "#b26a00" in widget.agents_status.value  # a warning colour
 
     client.register_agent("a3", "local", ["gpu", "big-memory"])
     widget.refresh_button.click()
-    assert widget.agents_text.endswith("can run it (labels ['big-memory', 'gpu']): a3 (local).")
-    # the labels of another run config type count once it is chosen
+    assert widget.agents_text.endswith("can run it (a universal run config, labels "
+                                       "['big-memory', 'gpu']): a3 (local).")
+    # the labels of another run config type count once it is chosen, and so does its kind:
+    # only a docker agent runs a DockerRun
     widget.run_config_type.value = "docker"
     assert widget.run_config_form.value["labels"] == ["gpu", "big-memory"]
     control(widget.run_config_form, "labels").value = []
-    assert widget.agents_text.startswith("3 online agent(s) can run it (no labels)")
+    assert widget.agents_text == ("1 online agent(s) can run it (a docker run config, no "
+                                  "labels): a2 (docker).")
+    client.register_agent("a4", "kubernetes", [])
+    widget.refresh_button.click()
+    assert "agent 'a4'" not in widget.agents_text and widget.agents_text.startswith("1 ")
 
 
 def test_the_default_client_finds_a_running_backend(backend: str,

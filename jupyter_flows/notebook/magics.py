@@ -47,6 +47,7 @@ from jupyter_flows.notebook.summaries import (
     run_lines,
     stale_note,
     status_lines,
+    unmatched_lines,
 )
 
 if TYPE_CHECKING:
@@ -328,6 +329,8 @@ class FlowMagics(Magics):
         version = submission.registration.version
         print(f"submitted flow {name!r} (version {version}): run {run_id}, "
               f"{submission.run.state}")
+        for line in unmatched_lines(submission.run):
+            print(line)
         print(f"  {run_link(submission.backend_url, run_id)}")
         print(f"  open it in JupyterLab: {run_view_uri(run_id)}")
         print("  `%flow status` shows its progress")

@@ -43,8 +43,9 @@ def submit_flow(flow: Flow, client: Client, *, parameters: Mapping[str, Any] | N
 
     chosen = list(labels)
     registration = register(flow, client=client, labels=chosen or None)
-    run = client.create_flow_run(registration.id, parameters=dict(parameters or {}),
-                                 labels=chosen or None)
+    created = client.create_flow_run(registration.id, parameters=dict(parameters or {}),
+                                     labels=chosen or None)
+    run = client.get_flow_run(created.id)  # with agent_match: can an online agent take it?
     return Submission(registration, run, client.url)
 
 

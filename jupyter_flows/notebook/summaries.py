@@ -152,12 +152,20 @@ def gone_note(cell: str, flow: str, why: str) -> str:
     return f"note: task {cell!r} left flow {flow!r}: {why}"
 
 
+def unmatched_lines(run: FlowRun) -> list[str]:
+    """Why no agent takes a waiting run (empty when one can, or the run is not waiting)."""
+    match = run.agent_match
+    if run.state not in ("Scheduled", "Retrying") or match is None or match.matched:
+        return []
+    return _wrapped("  waiting: ", match.explanation)
+
+
 def status_lines(run: FlowRun, task_runs: Iterable[TaskRun], logs: Iterable[LogRecord]
                  ) -> list[str]:
     """``%flow status``: a backend run's state, its task runs and its last logs."""
     message = f" - {run.state_message}" if run.state_message else ""
     lines = [f"run {run.id} of flow {run.flow_name!r} (version {run.flow_version}):"
-             f" {run.state}{message}"]
+             f" {run.state}{message}", *unmatched_lines(run)]
     task_runs = [t for t in task_runs]
     width = max((len(_task_label(t)) for t in task_runs), default=0)
     for t in task_runs:

@@ -12,7 +12,12 @@ from jupyter_flows.run_configs.base import RunConfig
 from jupyter_flows.run_configs.docker import DockerRun
 from jupyter_flows.run_configs.ecs import ECSRun
 from jupyter_flows.run_configs.kubernetes import KubernetesRun
-from jupyter_flows.run_configs.labels import describe_mismatch, labels_match
+from jupyter_flows.run_configs.labels import (
+    agent_mismatch,
+    describe_mismatch,
+    labels_match,
+    run_config_types,
+)
 from jupyter_flows.run_configs.local import LocalRun
 from jupyter_flows.run_configs.parse import (
     RUN_CONFIG_TYPES,
@@ -32,8 +37,10 @@ __all__ = [
     "RunConfig",
     "RunConfigError",
     "UniversalRun",
+    "agent_mismatch",
     "describe_mismatch",
     "labels_match",
     "run_config_from_config",
     "run_config_schema",
+    "run_config_types",
 ]

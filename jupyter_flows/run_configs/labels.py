@@ -1,8 +1,11 @@
-"""Labels: how a run config's labels are normalized and matched against an agent's labels.
+"""Which agent may launch which run: labels, and the kind of run config.
 
 An agent may launch a run when every label of the run is among the agent's labels (the
-Prefect subset rule): a run without labels fits any agent, an agent without labels takes
-only runs without labels.
+Prefect subset rule: a run without labels fits any agent, an agent without labels takes only
+runs without labels) **and** its kind runs the run's config: an agent of type ``docker``
+runs DockerRun and UniversalRun (and a run without a run config). Claims follow this rule in
+SQL; the API's ``agent_match``, the config widget and the panel explain it with
+:func:`agent_mismatch`.
 """
 
 from __future__ import annotations
@@ -43,6 +46,25 @@ def describe_mismatch(
         return ""
     agent = "the agent" if agent_name is None else f"agent {agent_name!r}"
     return f"run needs labels {missing} that {agent} lacks"
+
+
+def run_config_types(agent_type: str) -> list[str]:
+    """The run-config types an agent of ``agent_type`` runs: its own, and UniversalRun."""
+    return [agent_type, "universal"]
+
+
+def agent_mismatch(run_labels: Iterable[str], run_config_type: str | None,
+                   agent_labels: Iterable[str], agent_type: str, agent_name: str) -> str:
+    """Why the agent may not launch the run (``"agent 'a' (local) runs local, universal run
+    configs, not docker and lacks 'gpu'"``), or ``""`` when it may."""
+    problems = []
+    if run_config_type is not None and run_config_type not in run_config_types(agent_type):
+        problems.append(f"runs {', '.join(run_config_types(agent_type))} run configs, "
+                        f"not {run_config_type}")
+    missing = _missing(run_labels, agent_labels)
+    if missing:
+        problems.append(f"lacks {', '.join(repr(x) for x in missing)}")
+    return f"agent {agent_name!r} ({agent_type}) {' and '.join(problems)}" if problems else ""
 
 
 def _missing(run_labels: Iterable[str], agent_labels: Iterable[str]) -> list[str]:

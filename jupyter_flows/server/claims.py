@@ -1,4 +1,5 @@
-"""Claiming runs: exactly once, oldest due run first, with labels matching the agent's.
+"""Claiming runs: exactly once, oldest due run first, to an agent whose labels include the
+run's and whose kind runs the run's config (a docker agent: DockerRun or UniversalRun).
 
 On SQLite a claim is one conditional ``UPDATE ... WHERE id = ? AND state IN (claimable)``
 whose row count says whether this agent won; on PostgreSQL the candidate row is taken with
@@ -18,9 +19,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, exists, select, true, update
+from sqlalchemy import Select, and_, exists, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from jupyter_flows.run_configs.labels import run_config_types
 from jupyter_flows.server.models import AgentModel, FlowRunLabelModel, FlowRunModel
 from jupyter_flows.server.orchestration import CLAIMABLE, record_state
 
@@ -28,29 +30,33 @@ from jupyter_flows.server.orchestration import CLAIMABLE, record_state
 _BATCH = 8
 
 
-def _due_runs(agent_labels: list[str], now: datetime) -> Select[str]:
+def _due_runs(agent: AgentModel, now: datetime) -> Select[str]:
+    agent_labels = list(agent.labels)
     missing_label = exists().where(
         FlowRunLabelModel.flow_run_id == FlowRunModel.id,
         FlowRunLabelModel.label.not_in(agent_labels) if agent_labels else true(),
     )
+    kind = FlowRunModel.run_config["type"].as_string()
     return (select(FlowRunModel.id)
             .where(FlowRunModel.state.in_(CLAIMABLE),
                    FlowRunModel.scheduled_start <= now,
-                   ~missing_label)
+                   ~missing_label,
+                   # a run only goes to an agent that can run its run config
+                   or_(kind.is_(None), kind.in_(run_config_types(agent.type))))
             .order_by(FlowRunModel.scheduled_start, FlowRunModel.created, FlowRunModel.id))
 
 
-def has_due_run(session: Session, agent_labels: list[str], now: datetime) -> bool:
+def has_due_run(session: Session, agent: AgentModel, now: datetime) -> bool:
     """Whether a claim could succeed; a read-only look, so idle agents polling it do not
     take the database's write lock."""
-    return session.scalars(_due_runs(agent_labels, now).limit(1)).first() is not None
+    return session.scalars(_due_runs(agent, now).limit(1)).first() is not None
 
 
 def claim_one(session: Session, agent: AgentModel, now: datetime, lease_timeout: float,
               dialect: str) -> FlowRunModel | None:
     """Claim the oldest due run ``agent`` may take, or None; run inside a write transaction."""
     agent.last_heartbeat = now
-    query = _due_runs(list(agent.labels), now)
+    query = _due_runs(agent, now)
     if dialect == "postgresql":
         candidates = list(session.scalars(query.limit(1).with_for_update(skip_locked=True)))
     else:

@@ -13,6 +13,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from jupyter_flows.api import Agent, AgentMatch, Flow, FlowRun
+from jupyter_flows.run_configs.labels import agent_mismatch
 from jupyter_flows.server.auth import mask_run_config
 from jupyter_flows.server.models import AgentModel, FlowModel, FlowRunModel
 
@@ -84,28 +85,31 @@ def agent_payload(agent: AgentModel, now: datetime, agent_timeout: float) -> Age
                  online=is_online(agent, now, agent_timeout))
 
 
-def agent_match(session: Session, labels: list[str], now: datetime,
-                agent_timeout: float) -> AgentMatch:
-    """Whether an online agent's labels include all of ``labels``; if not, why not."""
+def agent_match(session: Session, labels: list[str], run_config_type: str | None,
+                now: datetime, agent_timeout: float) -> AgentMatch:
+    """Whether an online agent can run a run with these labels and run-config type (the
+    rule claims follow, :mod:`jupyter_flows.run_configs.labels`), and if not, why not."""
     since = now - timedelta(seconds=agent_timeout)
     online = list(session.scalars(select(AgentModel)
                                   .where(AgentModel.last_heartbeat >= since)
                                   .order_by(AgentModel.name)))
     wanted = sorted(set(labels))
-    matching = [a for a in online if set(wanted) <= set(a.labels)]
+    why = {a.id: agent_mismatch(wanted, run_config_type, a.labels, a.type, a.name)
+           for a in online}
+    matching = [a for a in online if not why[a.id]]
     if matching:
-        names = ", ".join(repr(a.name) for a in matching)
+        names = ", ".join(f"{a.name!r} ({a.type})" for a in matching)
         return AgentMatch(matched=True, agent_ids=[a.id for a in matching],
                           explanation=f"{len(matching)} online agent(s) can run it: {names}")
+    kind = run_config_type or "universal"
+    start = (f"start {'an' if kind == 'universal' else 'a ' + kind} agent"
+             f"{f' whose labels include {wanted}' if wanted else ''} (`jupyter-flows agent "
+             f"{kind if kind in {'docker', 'kubernetes', 'ecs'} else 'local'} start`)")
     if not online:
-        needed = (f"whose labels include {wanted}" if wanted else "(any labels)")
         return AgentMatch(
             matched=False, agent_ids=[],
             explanation=f"no agent is online (none has sent a heartbeat in the last "
-                        f"{agent_timeout:g} s); start an agent {needed}")
-    gaps = "; ".join(
-        f"agent {a.name!r} lacks {', '.join(repr(x) for x in wanted if x not in a.labels)}"
-        for a in online)
+                        f"{agent_timeout:g} s); {start}")
     return AgentMatch(matched=False, agent_ids=[],
-                      explanation=f"no online agent has all of this run's labels {wanted}: "
-                                  f"{gaps}")
+                      explanation=f"no online agent can run this {kind} run with labels "
+                                  f"{wanted}: {'; '.join(why.values())}; {start}")

@@ -22,8 +22,7 @@ from jupyter_flows.executors.base import Executor, executor_from_config, executo
 from jupyter_flows.run_configs import (
     RUN_CONFIG_TYPES,
     RunConfig,
-    describe_mismatch,
-    labels_match,
+    agent_mismatch,
     run_config_from_config,
 )
 from jupyter_flows.widgets.schema_form import ERROR_COLOR, FieldParseError, SchemaForm
@@ -299,8 +298,11 @@ class FlowConfigWidget(widgets.VBox):
         labels = sorted({str(v).strip() for v in (labels_field.control.value
                                                   if labels_field else []) if str(v).strip()})
         online = [a for a in self._agents if a.online]
-        matching = [a for a in online if labels_match(labels, a.labels)]
-        wanted = f"labels {labels}" if labels else "no labels"
+        kind = self.run_config_type.value
+        why = {a.id: agent_mismatch(labels, kind, a.labels, a.type, a.name) for a in online}
+        matching = [a for a in online if not why[a.id]]
+        wanted = (f"a {kind} run config, " if kind else "") + (
+            f"labels {labels}" if labels else "no labels")
         if matching:
             names = ", ".join(f"{a.name} ({a.type})" for a in matching)
             self._set_agents(f"{len(matching)} online agent(s) can run it ({wanted}): {names}.",
@@ -309,8 +311,8 @@ class FlowConfigWidget(widgets.VBox):
             self._set_agents(f"No agent is online; the run will wait for one with {wanted}.",
                              WARN_COLOR)
         else:
-            why = "; ".join(describe_mismatch(labels, a.labels, a.name) for a in online)
-            self._set_agents(f"No online agent matches {wanted}: {why}.", WARN_COLOR)
+            self._set_agents(f"No online agent can run it ({wanted}): "
+                             f"{'; '.join(why.values())}.", WARN_COLOR)
 
     @property
     def agents_text(self) -> str:

@@ -94,7 +94,7 @@ async def claim(agent_id: str, request: Request, backend: BackendDep,
         now = utcnow()
         agent = load_agent(session, agent_id)
         return (agent.last_heartbeat < now - refresh
-                or has_due_run(session, list(agent.labels), now))
+                or has_due_run(session, agent, now))
 
     def take(session: Session) -> Claim | None:
         now = utcnow()

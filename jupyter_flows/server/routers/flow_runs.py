@@ -156,7 +156,8 @@ def get_flow_run(flow_run_id: str, backend: BackendDep) -> FlowRun:
 
     def work(session: Session) -> FlowRun:
         run = load_run(session, flow_run_id, backend.db.kind)
-        match = agent_match(session, run.labels, utcnow(), settings.agent_timeout)
+        match = agent_match(session, run.labels, (run.run_config or {}).get("type"), utcnow(),
+                            settings.agent_timeout)
         return describe_run(session, run, agent_match=match)
 
     return backend.db.run(work, write=False)
