@@ -32,7 +32,7 @@ def client(url):
 
 
 def test_a_run_from_registration_to_success(client):
-    spec = spec_json("e2e", ("load", "square"), (("load", "square"),))
+    spec = spec_json("e2e", ("load", "square"), (("load", "square"),), params={"n": False})
     deployment = {"labels": ["local"], "storage": {"type": "Local", "path": "/tmp/x"},
                   "run_config": {"type": "LocalRun", "env": {"DB_PASSWORD": "pw"}}}
     flow = client.register_flow("e2e", spec, **deployment)

@@ -32,7 +32,8 @@ async def create(http, expect=201, **body):
 
 
 async def test_create_by_id_starts_scheduled_with_the_flows_defaults(http):
-    flow = await register(http, labels=["gpu"], max_retries=2,
+    flow = await register(http, labels=["gpu"], max_retries=2, spec=spec_json(
+                              "etl", params={"x": False}),
                           run_config={"type": "LocalRun", "env": {"A": "1"}},
                           executor={"type": "LocalExecutor"})
     run = await create(http, flow_id=flow["id"], parameters={"x": 1})
@@ -195,3 +196,39 @@ async def test_offline_agents_do_not_match(tmp_path):
         assert [(a["name"], a["online"]) for a in agents] == [("old", False)]
         got = (await http.get(f"/api/flow_runs/{run['id']}")).json()
         assert got["agent_match"]["explanation"].startswith("no agent is online")
+
+
+async def test_a_unique_id_prefix_names_a_run_everywhere_and_an_ambiguous_one_says_so(
+        http, tmp_path):
+    import sqlite3
+
+    flow = await register(http)
+    first, second = await create(http, flow_id=flow["id"]), await create(http, flow_id=flow["id"])
+    # give the two runs ids that share their first 6 characters
+    with sqlite3.connect(tmp_path / "backend.db") as connection:
+        for old, new in ((first["id"], "abc123" + "0" * 26), (second["id"], "abc123" + "f" * 26)):
+            for table, column in (("flow_runs", "id"), ("flow_run_states", "flow_run_id"),
+                                  ("flow_run_labels", "flow_run_id")):
+                connection.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?",
+                                   (new, old))
+    await http.post(f"/api/flow_runs/{'abc123' + 'f' * 26}/logs", json=[{"message": "hi"}])
+    for path in ("", "/states", "/logs", "/task_runs", "/events"):
+        response = await http.get(f"/api/flow_runs/abc123ff{path}")
+        assert response.status_code == 200, (path, response.text)
+    assert (await http.get("/api/flow_runs/abc123ff")).json()["id"] == "abc123" + "f" * 26
+    assert (await http.get("/api/flow_runs/abc123ff/logs")).json()["items"][0]["message"] == "hi"
+    ambiguous = await http.get("/api/flow_runs/abc123")
+    assert ambiguous.status_code == 409
+    assert "prefix 'abc123' is ambiguous" in ambiguous.json()["detail"]
+    assert "abc1230000" in ambiguous.json()["detail"]
+    assert (await http.get("/api/flow_runs/abc")).status_code == 404  # too short to guess
+
+
+async def test_a_run_with_an_unknown_or_missing_parameter_is_refused_at_creation(http):
+    """What the run would fail with on an agent, said when the run is created."""
+    flow = await register(http, spec=spec_json("etl", params={"n": True, "mode": False}))
+    unknown = await create(http, expect=422, flow_id=flow["id"], parameters={"n": 1, "m": 2})
+    assert unknown["detail"] == ("flow 'etl' has no parameter 'm'; its parameters are: n, mode")
+    missing = await create(http, expect=422, flow_id=flow["id"], parameters={"mode": "x"})
+    assert missing["detail"].startswith("flow 'etl' needs a value for required parameter 'n'")
+    assert (await create(http, flow_id=flow["id"], parameters={"n": 1}))["state"] == "Scheduled"

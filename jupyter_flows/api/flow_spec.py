@@ -100,6 +100,12 @@ class FlowSpec(_Spec):
                                                         "a new location makes a new version")
     schedule: Schedule | None = Field(None, description="when the backend creates its runs")
 
+    def declared_parameters(self) -> dict[str, bool]:
+        """Parameter name -> whether it is required."""
+        required = {t.name: bool(t.parameter and t.parameter.required)
+                    for t in self.tasks if t.is_parameter}
+        return {name: required.get(name, False) for name in self.parameters}
+
     def as_json(self) -> dict[str, Any]:
         """The spec as sent (fields never set are left out, so hashes stay stable)."""
         return self.model_dump(mode="json", exclude_unset=True)

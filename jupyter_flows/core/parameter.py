@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from jupyter_flows.core import building
@@ -84,3 +84,19 @@ class DateTimeParameter(Parameter):
             f"parameter {self.name!r}: expected a datetime or ISO 8601 text like"
             f" '2024-05-01T06:00:00+00:00', got {value!r}"
         )
+
+
+def parameters_problem(flow_name: str, declared: Mapping[str, bool], given: Iterable[str]
+                       ) -> str | None:
+    """Why ``given`` parameter names do not fit a flow whose parameters are ``declared``
+    (name -> required), or None; the one wording of local runs and the backend."""
+    given = set(given)
+    unknown = sorted(given - set(declared))
+    if unknown:
+        return (f"flow {flow_name!r} has no parameter {', '.join(map(repr, unknown))};"
+                f" its parameters are: {', '.join(declared) or 'none'}")
+    missing = [name for name, required in declared.items() if required and name not in given]
+    if missing:
+        return (f"flow {flow_name!r} needs a value for required parameter"
+                f" {', '.join(map(repr, missing))}: parameters={{{missing[0]!r}: ...}}")
+    return None

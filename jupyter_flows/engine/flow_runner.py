@@ -29,7 +29,7 @@ from typing import Any
 
 from jupyter_flows.core.edges import Edge
 from jupyter_flows.core.flow import Flow
-from jupyter_flows.core.parameter import Parameter
+from jupyter_flows.core.parameter import Parameter, parameters_problem
 from jupyter_flows.core.task import Constant, Task
 from jupyter_flows.engine.cache import CacheStore, default_cache_store
 from jupyter_flows.engine.logs import ensure_default_handler
@@ -60,18 +60,9 @@ def resolve_parameters(flow: Flow, given: Mapping[str, Any] | None) -> dict[str,
     """The parameter values of a run; a missing required or unknown name raises ParameterError."""
     given = dict(given or {})
     params = {p.name: p for p in flow.parameters()}
-    unknown = sorted(set(given) - set(params))
-    if unknown:
-        raise ParameterError(
-            f"flow {flow.name!r} has no parameter {', '.join(map(repr, unknown))};"
-            f" its parameters are: {', '.join(params) or 'none'}"
-        )
-    missing = [name for name, p in params.items() if p.required and name not in given]
-    if missing:
-        raise ParameterError(
-            f"flow {flow.name!r} needs a value for required parameter"
-            f" {', '.join(map(repr, missing))}: flow.run(parameters={{{missing[0]!r}: ...}})"
-        )
+    problem = parameters_problem(flow.name, {n: p.required for n, p in params.items()}, given)
+    if problem:
+        raise ParameterError(problem)
     return {name: p.coerce(given.get(name, p.default)) for name, p in params.items()}
 
 

@@ -26,15 +26,34 @@ def conflict(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_409_CONFLICT, detail=detail)
 
 
+#: The shortest id prefix that names a run (UIs show 8 characters).
+MIN_PREFIX = 4
+
+
 def load_run(session: Session, run_id: str, dialect: str, for_update: bool = False
              ) -> FlowRunModel:
+    """The run with id ``run_id``, or the one run whose id starts with it (404 when none,
+    409 naming the candidates when several)."""
     query: Select[FlowRunModel] = select(FlowRunModel).where(FlowRunModel.id == run_id)
     if for_update and dialect == "postgresql":
         query = query.with_for_update()
     run = session.scalars(query).one_or_none()
+    if run is None and MIN_PREFIX <= len(run_id) < 32 and _is_hex(run_id):
+        candidates = list(session.scalars(select(FlowRunModel.id).where(
+            FlowRunModel.id.startswith(run_id)).order_by(FlowRunModel.id).limit(6)))
+        if len(candidates) > 1:
+            shown = ", ".join(candidates[:5]) + (", ..." if len(candidates) > 5 else "")
+            raise conflict(f"flow run id prefix {run_id!r} is ambiguous: it matches {shown}; "
+                           f"give more characters")
+        if candidates:
+            return load_run(session, candidates[0], dialect, for_update)
     if run is None:
         raise not_found("flow run", run_id)
     return run
+
+
+def _is_hex(text: str) -> bool:
+    return all(c in "0123456789abcdef" for c in text)
 
 
 def load_agent(session: Session, agent_id: str) -> AgentModel:

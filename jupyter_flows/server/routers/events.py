@@ -52,15 +52,16 @@ async def run_events(
     (or ``Last-Event-ID``); as a stream, ``end`` follows the last event of a finished run."""
     db = backend.db
     start = _cursor(after, last_event_id)
+    run_id = await run_in_threadpool(db.run, lambda s: load_run(s, flow_run_id, db.kind).id,
+                                     False)
 
     def page(cursor: int, size: int) -> RunEventPage:
-        return db.run(lambda s: read_run_events(s, flow_run_id, cursor, size, db.kind),
+        return db.run(lambda s: read_run_events(s, run_id, cursor, size, db.kind),
                       write=False)
 
     if "text/event-stream" not in accept:
         return await run_in_threadpool(page, start, limit)
-    await run_in_threadpool(db.run, lambda s: load_run(s, flow_run_id, db.kind), False)
-    return EventSourceResponse(_follow_run(backend, request, flow_run_id, start, page),
+    return EventSourceResponse(_follow_run(backend, request, run_id, start, page),
                                ping=backend.settings.stream_keepalive)
 
 

@@ -13,11 +13,13 @@ from sqlalchemy.orm import Session
 from jupyter_flows.api import (
     FlowRun,
     FlowRunCreate,
+    FlowSpec,
     HeartbeatAck,
     InfrastructureFailure,
     Page,
     RunHeartbeat,
 )
+from jupyter_flows.core.parameter import parameters_problem
 from jupyter_flows.server.deps import BackendDep
 from jupyter_flows.server.models import (
     AgentModel,
@@ -87,6 +89,10 @@ def create_flow_run(body: FlowRunCreate, backend: BackendDep, response: Response
                 FlowRunModel.idempotency_key == body.idempotency_key)).one_or_none()
             if existing is not None:
                 return describe_run(session, existing), False
+        problem = parameters_problem(flow.name, FlowSpec.model_validate(flow.spec)
+                                     .declared_parameters(), body.parameters)
+        if problem:  # refused now, not when the run starts on an agent
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=problem)
         labels = sorted(set(flow.labels if body.labels is None else body.labels))
         run = FlowRunModel(
             flow_id=flow.id, parameters=body.parameters,

@@ -24,7 +24,7 @@ def write_logs(flow_run_id: str, body: list[LogWrite], backend: BackendDep) -> W
     def work(session: Session) -> WriteCount:
         now = utcnow()
         run = load_run(session, flow_run_id, backend.db.kind, for_update=True)
-        session.add_all([LogModel(flow_run_id=flow_run_id, seq=seq,
+        session.add_all([LogModel(flow_run_id=run.id, seq=seq,
                                   timestamp=item.timestamp or now, level=item.level,
                                   message=item.message, task_slug=item.task_slug,
                                   map_index=item.map_index)
@@ -41,9 +41,9 @@ def read_logs(flow_run_id: str, backend: BackendDep,
     """Logs with id > ``after``, in the order they were written."""
 
     def work(session: Session) -> LogPage:
-        load_run(session, flow_run_id, backend.db.kind)
+        run = load_run(session, flow_run_id, backend.db.kind)
         rows = list(session.scalars(select(LogModel)
-                                    .where(LogModel.flow_run_id == flow_run_id,
+                                    .where(LogModel.flow_run_id == run.id,
                                            LogModel.id > after)
                                     .order_by(LogModel.id).limit(limit)))
         return LogPage(items=[LogRecord.model_validate(row) for row in rows],

@@ -52,9 +52,9 @@ def read_flow_run_states(flow_run_id: str, backend: BackendDep) -> list[StateRec
     """Every state the run has been in, oldest first."""
 
     def work(session: Session) -> list[StateRecord]:
-        load_run(session, flow_run_id, backend.db.kind)
+        run = load_run(session, flow_run_id, backend.db.kind)
         rows = session.scalars(select(FlowRunStateModel)
-                               .where(FlowRunStateModel.flow_run_id == flow_run_id)
+                               .where(FlowRunStateModel.flow_run_id == run.id)
                                .order_by(FlowRunStateModel.id))
         return [StateRecord.model_validate(row) for row in rows]
 

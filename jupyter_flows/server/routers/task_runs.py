@@ -69,9 +69,9 @@ def read_task_runs(flow_run_id: str, backend: BackendDep) -> list[TaskRun]:
     """Ordered by task slug, then map index (the parent before its children)."""
 
     def work(session: Session) -> list[TaskRun]:
-        load_run(session, flow_run_id, backend.db.kind)
+        run = load_run(session, flow_run_id, backend.db.kind)
         rows = session.scalars(select(TaskRunModel)
-                               .where(TaskRunModel.flow_run_id == flow_run_id)
+                               .where(TaskRunModel.flow_run_id == run.id)
                                .order_by(TaskRunModel.task_slug, TaskRunModel.map_index))
         return [_payload(row) for row in rows]
 
