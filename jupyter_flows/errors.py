@@ -9,9 +9,12 @@
     │   └── TaskDefinitionError   a task's options or signature break a rule (also a
     │                             TypeError and a ValueError, which Prefect 1.x raised)
     ├── ParameterError            a required parameter is missing or an unknown one was given
+    ├── ConfigError               a config is malformed: ``Model.field: rule`` (also a ValueError)
+    │   ├── ExecutorConfigError   an executor config (also an ExecutorError)
+    │   ├── StorageConfigError    a storage config (also a StorageError)
+    │   ├── RunConfigError        a run config
+    │   └── ScheduleError         a schedule, clock, filter or adjustment
     ├── ExecutorError             an executor cannot be built or started
-    ├── RunConfigError            a run config is malformed or has an invalid field
-    ├── ScheduleError             a schedule, clock, filter or adjustment is malformed
     ├── StorageError              a flow cannot be stored, found or loaded back
     ├── ResultError               a checkpointed result cannot be written or read
     ├── TaskIsolationError        a task with a timeout cannot be shipped to its child process
@@ -70,24 +73,37 @@ class ParameterError(JupyterFlowsError):
 
 
 class ExecutorError(JupyterFlowsError):
-    """An executor configuration is unknown or its cluster cannot be started."""
+    """An executor cannot be built from its config, or its cluster cannot be started."""
 
 
 class StorageError(JupyterFlowsError):
     """A flow could not be stored, or loaded back (missing, corrupt, or needs a module)."""
 
 
-class RunConfigError(JupyterFlowsError, ValueError):
-    """A run config is malformed or breaks a rule; one ``Model.field: rule`` line per problem.
+class ConfigError(JupyterFlowsError, ValueError):
+    """A config (executor, storage, run config, schedule) is malformed: unknown type, bad
+    JSON, or one ``Model.field: rule`` line per invalid field (``jupyter_flows.configs``).
 
-    Also a ``ValueError``, so pydantic models that validate a run config field report it.
+    Also a ``ValueError``, so pydantic models that validate a config field report it.
     """
 
 
-class ScheduleError(JupyterFlowsError, ValueError):
+class ExecutorConfigError(ConfigError, ExecutorError):
+    """An executor config is malformed; code catching ``ExecutorError`` still sees it."""
+
+
+class StorageConfigError(ConfigError, StorageError):
+    """A storage config is malformed; code catching ``StorageError`` still sees it."""
+
+
+class RunConfigError(ConfigError):
+    """A run config is malformed or breaks a rule; one ``Model.field: rule`` line per problem."""
+
+
+class ScheduleError(ConfigError):
     """A schedule (or one of its clocks, filters, adjustments) is malformed; one
     ``Model.field: rule`` line per problem, e.g. ``CronClock.cron: not a valid cron
-    expression: '61 * * * *'``. Also a ``ValueError``, as Prefect raised for bad schedules.
+    expression: '61 * * * *'``. A ``ValueError`` too, as Prefect raised for bad schedules.
     """
 
 

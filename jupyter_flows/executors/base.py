@@ -12,15 +12,15 @@ by the backend, rendered as forms, and overridden per run.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
-from jupyter_flows.errors import ExecutorError
+from jupyter_flows.configs import ConfigKind
+from jupyter_flows.errors import ExecutorConfigError
 
 if TYPE_CHECKING:
     from jupyter_flows.engine.logs import LogSink
@@ -94,6 +94,8 @@ class Executor(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     type: str
+    config_aliases: ClassVar[tuple[str, ...]] = ()
+    """Other names a config's ``type`` may use for this model (besides the class name)."""
 
     def start(self, on_event: EventHandler | None = None) -> AbstractContextManager[Any]:
         """A context manager giving a :class:`Session` that lives for one flow run."""
@@ -103,52 +105,35 @@ class Executor(BaseModel):
         return type(self).__name__
 
 
-def executor_types() -> dict[str, type[Executor]]:
+def _executor_models() -> list[type[Executor]]:
     from jupyter_flows.executors.dask import DaskExecutor
     from jupyter_flows.executors.local import LocalExecutor
     from jupyter_flows.executors.local_dask import LocalDaskExecutor
 
-    return {"local": LocalExecutor, "local-dask": LocalDaskExecutor, "dask": DaskExecutor}
+    return [LocalExecutor, LocalDaskExecutor, DaskExecutor]
+
+
+def _local_executor() -> Executor:
+    from jupyter_flows.executors.local import LocalExecutor
+
+    return LocalExecutor()
+
+
+EXECUTORS: ConfigKind[Executor] = ConfigKind(
+    "executor", Executor, ExecutorConfigError, _executor_models, default=_local_executor)
+"""Executor configs: ``type`` tags, aliases (class names, ``config_aliases``), the loader."""
+
+
+def executor_types() -> dict[str, type[Executor]]:
+    """Each executor model by its ``type`` tag."""
+    return dict(EXECUTORS.types)
 
 
 def executor_from_config(value: Any) -> Executor:
-    """An executor from a config: an Executor, a dict or JSON text with ``type``, or a type name.
-
-    Unknown types and invalid fields raise ``ExecutorError`` naming the field.
-    """
-    if isinstance(value, Executor):
-        return value
-    if value is None:
-        from jupyter_flows.executors.local import LocalExecutor
-
-        return LocalExecutor()
-    if isinstance(value, str):
-        stripped = value.strip()
-        value = json.loads(stripped) if stripped.startswith("{") else {"type": stripped}
-    if not isinstance(value, dict):
-        raise ExecutorError(f"an executor config must be a dict, JSON or type name, got {value!r}")
-    kinds = executor_types()
-    kind = str(value.get("type"))
-    aliases = {"LocalExecutor": "local", "LocalDaskExecutor": "local-dask",
-               "DaskExecutor": "dask", "local_dask": "local-dask"}
-    kind = aliases.get(kind, kind)
-    if kind not in kinds:
-        raise ExecutorError(
-            f"unknown executor type {value.get('type')!r}; known types: {', '.join(kinds)}"
-        )
-    try:
-        return kinds[kind].model_validate({**value, "type": kind})
-    except ValidationError as exc:
-        raise ExecutorError(validation_message(kinds[kind].__name__, exc)) from None
-
-
-def validation_message(model_name: str, exc: ValidationError) -> str:
-    """``Model.field: message`` lines from a pydantic error."""
-    lines = []
-    for err in exc.errors():
-        field = ".".join(str(p) for p in err["loc"]) or "(config)"
-        lines.append(f"{model_name}.{field}: {err['msg']}")
-    return "; ".join(lines)
+    """An executor from a config: an Executor, a dict, JSON text or a type name; ``None``
+    is ``LocalExecutor()``. Anything malformed raises ``ExecutorConfigError`` (an
+    ``ExecutorError``) naming the model and field."""
+    return EXECUTORS.load(value)
 
 
 def _runner_of(fn: Any) -> Any:

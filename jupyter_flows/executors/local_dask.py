@@ -8,7 +8,7 @@ import signal
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
@@ -166,6 +166,7 @@ class LocalDaskExecutor(Executor):
     """
 
     type: Literal["local-dask"] = "local-dask"
+    config_aliases: ClassVar[tuple[str, ...]] = ("local_dask",)
     scheduler: Literal["threads", "processes", "sync"] = Field(
         "threads", description="dask local scheduler: threads, processes or sync"
     )
