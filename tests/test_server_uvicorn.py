@@ -13,9 +13,9 @@ from contextlib import ExitStack
 import pytest
 
 from jupyter_flows.client import Client
+from jupyter_flows.client.testing import finishing_agent
 from jupyter_flows.server.testing import (
     RecordingTransport,
-    finishing_agent,
     free_port,
     running_server,
     wait_until_up,

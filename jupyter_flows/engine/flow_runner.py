@@ -32,6 +32,7 @@ from jupyter_flows.core.flow import Flow
 from jupyter_flows.core.parameter import Parameter
 from jupyter_flows.core.task import Constant, Task
 from jupyter_flows.engine.cache import CacheStore, default_cache_store
+from jupyter_flows.engine.hooks import engine_hooks
 from jupyter_flows.engine.logs import ensure_default_handler
 from jupyter_flows.engine.observers import ObserverHub, RunObserver
 from jupyter_flows.engine.results import Result
@@ -132,7 +133,7 @@ class _Planner:
     def cancel(self) -> dict[Task, State]:
         """After an interrupt: stop the session's running calls; what finished keeps its
         state, everything else is Cancelled (saying whether it was running)."""
-        from jupyter_flows.engine import interrupts
+        from jupyter_flows.executors import interrupts
 
         running = self.session.running()
         stuck = self.session.interrupt(grace=0.5)
@@ -214,7 +215,7 @@ class _Planner:
             key = _key(slug, self.run_id)
             self.handle[task] = key
             calls.append(Call(key, self._runner(task, edges), (None, None, *upstream_refs),
-                              (slug, None)))
+                              (slug, None), task.tags))
             return True
         return self._plan_map(task, slug, edges, mapped_edges, calls, width_calls)
 
@@ -266,7 +267,7 @@ class _Planner:
         whole = tuple(Ref(self.handle[e.upstream]) for e in edges)
         if failure is not None:
             calls.append(Call(key, self._runner(task, edges, map_failure=failure),
-                              (None, None, *whole), (slug, None)))
+                              (None, None, *whole), (slug, None), task.tags))
             return True
         width = min(widths)
         runner = self._runner(task, edges, mapped=True)
@@ -287,7 +288,8 @@ class _Planner:
                     child_picks.append(feed[1][i])
             has_picks = any(p is not None for p in child_picks)
             calls.append(Call(child_key, runner,
-                              (i, tuple(child_picks) if has_picks else None, *args), (slug, i)))
+                              (i, tuple(child_picks) if has_picks else None, *args), (slug, i),
+                              task.tags))
         self.children[task] = child_keys
         calls.append(Call(key, runner.collect, tuple(Ref(k) for k in child_keys), (slug, None)))
         return True
@@ -391,7 +393,7 @@ def run_flow(
     # not `cache_store or ...`: an empty MemoryCacheStore is falsy (it has __len__)
     store = cache_store if cache_store is not None else default_cache_store
     interrupted = False
-    with chosen.start(hub.task_event if hub is not None else None) as session:
+    with chosen.start(engine_hooks(hub.task_event if hub is not None else None)) as session:
         planner = _Planner(flow, order, params, session, run_id, task_states or {}, resumed,
                            store)
         try:
