@@ -1,7 +1,7 @@
 """Every error jupyter-flows raises, in one tree.
 
     JupyterFlowsError
-    ├── FlowDefinitionError       the graph is wrong
+    ├── FlowDefinitionError       the graph is wrong (also a ValueError, as in Prefect 1.x)
     │   ├── CycleError            names the path, e.g. ``a -> b -> a``
     │   ├── DuplicateSlugError    two tasks share a slug
     │   ├── FlowContextError      a task was called where no flow is active
@@ -13,20 +13,28 @@
     │   ├── ExecutorConfigError   an executor config (also an ExecutorError)
     │   ├── StorageConfigError    a storage config (also a StorageError)
     │   ├── RunConfigError        a run config
-    │   └── ScheduleError         a schedule, clock, filter or adjustment
+    │   ├── ScheduleError         a schedule, clock, filter or adjustment
+    │   ├── ResultConfigError     a Result's options (also a ResultError)
+    │   └── AgentConfigError      an agent's options (``DockerAgent(pull_policy=...)``)
     ├── ExecutorError             an executor cannot be built or started
     ├── StorageError              a flow cannot be stored, found or loaded back
     ├── ResultError               a checkpointed result cannot be written or read
     ├── TaskIsolationError        a task with a timeout cannot be shipped to its child process
     ├── RunRefused                an agent will not launch a run as configured (run Failed)
+    ├── LaunchError               the platform did not start a run (also a RuntimeError;
+    │                             the run is reported as an infrastructure failure)
     ├── ServerConfigError         the backend server's settings are unsafe or invalid
     │   └── DatabaseVersionError  the database was upgraded by a newer jupyter-flows
-    ├── BackendUnavailable        the backend cannot be reached (names the URL)
+    ├── BackendUnavailable        the backend cannot be reached (``url``, ``reason``)
+    │   ├── BackendStartError     a backend started here exited or did not answer in time
+    │   └── LabBackendUnavailable the JupyterLab extension's backend cannot be used
     └── BackendError              the backend refused a request (``status``, ``detail``)
         └── ConflictError         409: a state transition, version or lease was refused
 
 Exceptions raised by user code inside a task never pass through this tree: they end up
-in the task's ``Failed`` state, with their own traceback.
+in the task's ``Failed`` state, with their own traceback; so do those of a flow's state
+handlers, which end the flow run ``Failed``. Pydantic validators raise plain ``ValueError``
+(pydantic turns it into the field's message, and the loaders into a ``ConfigError``).
 """
 
 from __future__ import annotations
@@ -36,8 +44,9 @@ class JupyterFlowsError(Exception):
     """Base class of all errors raised by jupyter-flows itself."""
 
 
-class FlowDefinitionError(JupyterFlowsError):
-    """The flow's graph breaks a rule (cycle, duplicate slug, bad edge)."""
+class FlowDefinitionError(JupyterFlowsError, ValueError):
+    """The flow's graph breaks a rule (cycle, duplicate slug, bad edge, a task that is not
+    in it). Also a ``ValueError``, which Prefect 1.x raised for these."""
 
 
 class CycleError(FlowDefinitionError):
@@ -80,6 +89,10 @@ class StorageError(JupyterFlowsError):
     """A flow could not be stored, or loaded back (missing, corrupt, or needs a module)."""
 
 
+class ResultError(JupyterFlowsError):
+    """A checkpointed result could not be written or read back."""
+
+
 class ConfigError(JupyterFlowsError, ValueError):
     """A config (executor, storage, run config, schedule) is malformed: unknown type, bad
     JSON, or one ``Model.field: rule`` line per invalid field (``jupyter_flows.configs``).
@@ -107,13 +120,22 @@ class ScheduleError(ConfigError):
     """
 
 
+class ResultConfigError(ConfigError, ResultError):
+    """A ``Result`` was given an unknown serializer or invalid options."""
+
+
+class AgentConfigError(ConfigError):
+    """An agent was given options that cannot work together or are not known."""
+
+
+class LaunchError(JupyterFlowsError, RuntimeError):
+    """The platform (Kubernetes, ECS) did not start a run's job or task; the agent reports
+    an infrastructure failure, so the run may be tried again."""
+
+
 class RunRefused(JupyterFlowsError):
     """An agent will not start this run as configured; the run is marked Failed with this
     message (not Crashed, and so not retried)."""
-
-
-class ResultError(JupyterFlowsError):
-    """A checkpointed result could not be written or read back."""
 
 
 class TaskIsolationError(JupyterFlowsError):
@@ -135,9 +157,29 @@ class BackendUnavailable(JupyterFlowsError):
 
     def __init__(self, url: str, reason: str) -> None:
         self.url = url
-        super().__init__(f"cannot reach the jupyter-flows backend at {url} ({reason}); start "
-                         f"it with `jupyter-flows server start`, or point "
-                         f"JUPYTER_FLOWS_BACKEND_URL at a running one")
+        self.reason = reason
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        return (f"cannot reach the jupyter-flows backend at {self.url} ({self.reason}); start "
+                f"it with `jupyter-flows server start`, or point JUPYTER_FLOWS_BACKEND_URL at "
+                f"a running one")
+
+
+class BackendStartError(BackendUnavailable):
+    """A backend this process started (``jupyter-flows up``, tests) exited on start or did
+    not answer in time."""
+
+    def _message(self) -> str:
+        return f"the backend at {self.url} did not start: {self.reason}"
+
+
+class LabBackendUnavailable(BackendUnavailable):
+    """The backend the JupyterLab extension proxies to cannot be used (not configured, the
+    embedded one failed to start); the panel shows this message."""
+
+    def _message(self) -> str:
+        return f"backend at {self.url} is not reachable: {self.reason}"
 
 
 class BackendError(JupyterFlowsError):

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from jupyter_flows.errors import BackendStartError
 from jupyter_flows.local_backend.processes import stop_processes
 
 
@@ -76,9 +77,9 @@ class EmbeddedBackend:
             deadline = time.monotonic() + timeout
             while not _healthy(self.url):
                 if server.poll() is not None:
-                    raise RuntimeError(f"the backend exited with code {server.returncode}")
+                    raise BackendStartError(self.url, f"it exited with code {server.returncode}")
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"the backend did not answer at {self.url}")
+                    raise BackendStartError(self.url, f"no answer within {timeout:.0f} s")
                 time.sleep(0.1)
         if self.agent:
             command = [sys.executable, "-m", "jupyter_flows", "agent", "local", "start",

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import httpx
 
+from jupyter_flows.errors import BackendStartError
 from jupyter_flows.local_backend.processes import stop_processes
 from jupyter_flows.server.settings import ENV_VARS, Settings
 
@@ -65,14 +66,14 @@ def wait_until_up(process: subprocess.Popen[bytes], base: str, timeout: float) -
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the backend exited with code {process.returncode} on start")
+            raise BackendStartError(base, f"it exited with code {process.returncode} on start")
         try:
             if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.05)
-    raise RuntimeError(f"the backend at {base} did not answer within {timeout:.0f} s")
+    raise BackendStartError(base, f"no answer within {timeout:.0f} s")
 
 
 @asynccontextmanager
