@@ -19,6 +19,7 @@
     ├── ExecutorError             an executor cannot be built or started
     ├── StorageError              a flow cannot be stored, found or loaded back
     ├── ResultError               a checkpointed result cannot be written or read
+    ├── CacheError                a cached task state cannot be read (logged; the task runs)
     ├── TaskIsolationError        a task with a timeout cannot be shipped to its child process
     ├── RunRefused                an agent will not launch a run as configured (run Failed)
     ├── LaunchError               the platform did not start a run (also a RuntimeError;
@@ -91,6 +92,10 @@ class StorageError(JupyterFlowsError):
 
 class ResultError(JupyterFlowsError):
     """A checkpointed result could not be written or read back."""
+
+
+class CacheError(JupyterFlowsError):
+    """A cached task state could not be read back; the engine logs it and runs the task."""
 
 
 class ConfigError(JupyterFlowsError, ValueError):

@@ -31,7 +31,7 @@ from jupyter_flows.core.edges import Edge
 from jupyter_flows.core.flow import Flow
 from jupyter_flows.core.parameter import Parameter
 from jupyter_flows.core.task import Constant, Task
-from jupyter_flows.engine.cache import CacheStore, default_cache_store
+from jupyter_flows.engine.cache import CacheStore, default_cache_store, read_cached
 from jupyter_flows.engine.hooks import engine_hooks
 from jupyter_flows.engine.logs import ensure_default_handler
 from jupyter_flows.engine.observers import ObserverHub, RunObserver
@@ -171,9 +171,9 @@ class _Planner:
         if task.cache_for is not None:
             base = task.cache_key or f"{self.flow.name}/{task.slug}"
             if mapped:
-                cached = _ChildCache(self.cache_store, base)
+                cached = _ChildCache(self.cache_store, base, task.slug or task.name)
             else:
-                state = self.cache_store.get(base)
+                state = read_cached(self.cache_store, base, task.slug or task.name)
                 cached = {None: state} if state is not None else None
         return TaskRunner(
             task, edges, self.flow.constants.get(task, {}), flow_name=self.flow.name,
@@ -306,10 +306,10 @@ class _Planner:
 class _ChildCache:
     """Looks up the cached state of map child ``i`` lazily, on the worker that needs it."""
 
-    def __init__(self, store: CacheStore, base: str) -> None:
+    def __init__(self, store: CacheStore, base: str, slug: str) -> None:
         self.entries: dict[int, State] = {}
         i = 0
-        while (state := store.get(f"{base}[{i}]")) is not None:
+        while (state := read_cached(store, f"{base}[{i}]", slug)) is not None:
             self.entries[i] = state
             i += 1
 
