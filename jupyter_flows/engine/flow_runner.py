@@ -32,6 +32,7 @@ from jupyter_flows.core.flow import Flow
 from jupyter_flows.core.parameter import Parameter
 from jupyter_flows.core.task import Constant, Task
 from jupyter_flows.engine.cache import CacheStore, default_cache_store, read_cached
+from jupyter_flows.engine.flow_handlers import call_flow_handlers
 from jupyter_flows.engine.hooks import engine_hooks
 from jupyter_flows.engine.logs import ensure_default_handler
 from jupyter_flows.engine.observers import ObserverHub, RunObserver
@@ -386,9 +387,11 @@ def run_flow(
 
     started = time.perf_counter()
     state: State = Running(f"running with {chosen.describe()}")
-    _flow_handlers(flow, None, state)
+    state, refused = call_flow_handlers(flow, None, state)
     if hub is not None:
         hub.run_started(flow, params, run_id)
+    if refused:  # a handler raised on Running: like a task's, the run does not go on
+        return _finish(flow, hub, run_id, state)
     _log.info("flow run %r of %r: started with %s", run_id, flow.name, chosen.describe())
     # not `cache_store or ...`: an empty MemoryCacheStore is falsy (it has __len__)
     store = cache_store if cache_store is not None else default_cache_store
@@ -406,20 +409,17 @@ def run_flow(
     _remember_cacheable(flow, states, store)
     final = _flow_state(flow, states, time.perf_counter() - started, interrupted)
     final.context = {**(final.context or {}), "flow_run_id": run_id}
-    final = _flow_handlers(flow, state, final)
+    final, _ = call_flow_handlers(flow, state, final)
+    return _finish(flow, hub, run_id, final)
+
+
+def _finish(flow: Flow, hub: ObserverHub | None, run_id: str, final: State) -> State:
+    final.context = {**(final.context or {}), "flow_run_id": run_id}
     log = _log.error if final.is_failed() else _log.info
     log("flow run %r of %r: %s (%s)", run_id, flow.name, final.name, final.message)
     if hub is not None:
         hub.run_finished(flow, final)
     return final
-
-
-def _flow_handlers(flow: Flow, old: State | None, new: State) -> State:
-    for handler in flow.state_handlers:
-        replaced = handler(flow, old, new)
-        if replaced is not None:
-            new = replaced
-    return new
 
 
 def _remember_cacheable(flow: Flow, states: dict[Task, State], store: CacheStore) -> None:
