@@ -157,6 +157,8 @@ def describe_validation_error(model: type[BaseModel], exc: ValidationError) -> s
         loc = list(error["loc"])
         path, where = _walk(model, loc)
         message = error["msg"]
+        if error["type"] == "value_error":  # a validator's ValueError: its text is the rule
+            message = message.removeprefix("Value error, ")
         if error["type"] == "extra_forbidden" and where is not None and loc:
             message = unknown_field(where, str(loc[-1]))
         lines.append(f"{model.__name__}{path}: {message}")

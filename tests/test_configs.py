@@ -190,6 +190,16 @@ def test_every_problem_gets_its_own_line() -> None:
     ]
 
 
+def test_a_validators_rule_reads_without_pydantics_prefix() -> None:
+    with pytest.raises(ExecutorConfigError) as info:
+        executor_from_config({"type": "dask", "cluster_class": "not a path"})
+    assert str(info.value) == ("DaskExecutor.cluster_class: expected an import path like "
+                               "'distributed.LocalCluster', got 'not a path'")
+    with pytest.raises(ExecutorConfigError, match="give an address or a cluster_class"):
+        executor_from_config({"type": "dask", "address": "tcp://a:1",
+                              "cluster_class": "distributed.LocalCluster"})
+
+
 def test_config_errors_keep_the_names_callers_catch() -> None:
     assert issubclass(ExecutorConfigError, ExecutorError)
     assert issubclass(StorageConfigError, StorageError)

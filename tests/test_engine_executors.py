@@ -101,7 +101,7 @@ def test_schema_fields_describe_themselves() -> None:
         pytest.param('{"type": "local", "workers": 2}',
                      "LocalExecutor.workers: unknown field; known fields: none", id="extra-field"),
         pytest.param({"type": "dask", "cluster_class": "not a path"},
-                     "DaskExecutor.cluster_class: Value error, expected an import path like "
+                     "DaskExecutor.cluster_class: expected an import path like "
                      "'distributed.LocalCluster', got 'not a path'", id="bad-cluster-class"),
         pytest.param({"type": "dask", "address": "tcp://a:1",
                       "cluster_class": "distributed.LocalCluster"},
