@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from jupyter_flows.errors import ExecutorConfigError, ExecutorError
+from jupyter_flows.errors import ExecutorError
 from jupyter_flows.executors.base import (
     Call,
     EngineHooks,
@@ -225,7 +225,8 @@ class DaskExecutor(Executor):
 
     def model_post_init(self, context: Any) -> None:
         if self.address and self.cluster_class:
-            raise ExecutorConfigError("DaskExecutor: give an address or a cluster_class, not both")
+            # pydantic words it as "DaskExecutor: ..." (an ExecutorConfigError from a config)
+            raise ValueError("give an address or a cluster_class, not both")
 
     def describe(self) -> str:
         if self.address:
