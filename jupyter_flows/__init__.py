@@ -21,7 +21,7 @@ _EXPORTS: dict[str, str] = {
     "TRIGGERFAIL": "jupyter_flows.signals",
     "VALIDATIONFAIL": "jupyter_flows.signals",
     "apply_map": "jupyter_flows.core.apply_map",
-    "context": "jupyter_flows.engine.context",
+    "context": "jupyter_flows.core.context",
     "ifelse": "jupyter_flows.tasks.control_flow.conditional",
     "mapped": "jupyter_flows.core.edges",
     "pause_task": "jupyter_flows.utilities.tasks",
@@ -52,8 +52,8 @@ _EXPORTS: dict[str, str] = {
     "UniversalRun": "jupyter_flows.run_configs",
     "case": "jupyter_flows.core.control_flow",
     "flatten": "jupyter_flows.core.edges",
-    "get_logger": "jupyter_flows.engine.context",
-    "get_run_context": "jupyter_flows.engine.context",
+    "get_logger": "jupyter_flows.core.context",
+    "get_run_context": "jupyter_flows.core.context",
     "merge": "jupyter_flows.core.control_flow",
     "task": "jupyter_flows.core.task",
     "unmapped": "jupyter_flows.core.edges",
@@ -94,6 +94,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from jupyter_flows import schedules, signals, triggers
     from jupyter_flows.core.apply_map import apply_map
+    from jupyter_flows.core.context import context, get_logger, get_run_context
     from jupyter_flows.core.control_flow import case, merge
     from jupyter_flows.core.edges import Edge, flatten, mapped, unmapped
     from jupyter_flows.core.flow import Flow
@@ -102,7 +103,6 @@ if TYPE_CHECKING:
     from jupyter_flows.core.task import Constant, Task, task
     from jupyter_flows.engine import cache_validators, states
     from jupyter_flows.engine.cache import DirectoryCacheStore
-    from jupyter_flows.engine.context import context, get_logger, get_run_context
     from jupyter_flows.engine.observers import RunObserver
     from jupyter_flows.engine.results import Result
     from jupyter_flows.executors.dask import DaskExecutor

@@ -1,7 +1,7 @@
 """Every error jupyter-flows raises, in one tree.
 
     JupyterFlowsError
-    ├── FlowDefinitionError       the graph is wrong
+    ├── FlowDefinitionError       the graph is wrong (also a ValueError, as in Prefect 1.x)
     │   ├── CycleError            names the path, e.g. ``a -> b -> a``
     │   ├── DuplicateSlugError    two tasks share a slug
     │   ├── FlowContextError      a task was called where no flow is active
@@ -9,23 +9,34 @@
     │   └── TaskDefinitionError   a task's options or signature break a rule (also a
     │                             TypeError and a ValueError, which Prefect 1.x raised)
     ├── ParameterError            a required parameter is missing or an unknown one was given
+    ├── ConfigError               a config is malformed: ``Model.field: rule`` (also a ValueError)
+    │   ├── ExecutorConfigError   an executor config (also an ExecutorError)
+    │   ├── StorageConfigError    a storage config (also a StorageError)
+    │   ├── RunConfigError        a run config
+    │   ├── ScheduleError         a schedule, clock, filter or adjustment
+    │   ├── ResultConfigError     a Result's options (also a ResultError)
+    │   └── AgentConfigError      an agent's options (``DockerAgent(pull_policy=...)``)
     ├── ExecutorError             an executor cannot be built or started
-    ├── RunConfigError            a run config is malformed or has an invalid field
-    ├── ScheduleError             a schedule, clock, filter or adjustment is malformed
     ├── StorageError              a flow cannot be stored, found or loaded back
     ├── ResultError               a checkpointed result cannot be written or read
+    ├── CacheError                a cached task state cannot be read (logged; the task runs)
     ├── TaskIsolationError        a task with a timeout cannot be shipped to its child process
     ├── NoShellError              a task cell used a magic where no IPython shell runs
     ├── RunRefused                an agent will not launch a run as configured (run Failed)
+    ├── LaunchError               the platform did not start a run (also a RuntimeError;
+    │                             the run is reported as an infrastructure failure)
     ├── ServerConfigError         the backend server's settings are unsafe or invalid
     │   └── DatabaseVersionError  the database was upgraded by a newer jupyter-flows
-    ├── LocalBackendError         a backend or agent on this machine did not start
-    ├── BackendUnavailable        the backend cannot be reached (names the URL)
+    ├── BackendUnavailable        the backend cannot be reached (``url``, ``reason``)
+    │   ├── BackendStartError     a backend started here exited or did not answer in time
+    │   └── LabBackendUnavailable the JupyterLab extension's backend cannot be used
     └── BackendError              the backend refused a request (``status``, ``detail``)
         └── ConflictError         409: a state transition, version or lease was refused
 
 Exceptions raised by user code inside a task never pass through this tree: they end up
-in the task's ``Failed`` state, with their own traceback.
+in the task's ``Failed`` state, with their own traceback; so do those of a flow's state
+handlers, which end the flow run ``Failed``. Pydantic validators raise plain ``ValueError``
+(pydantic turns it into the field's message, and the loaders into a ``ConfigError``).
 """
 
 from __future__ import annotations
@@ -35,8 +46,9 @@ class JupyterFlowsError(Exception):
     """Base class of all errors raised by jupyter-flows itself."""
 
 
-class FlowDefinitionError(JupyterFlowsError):
-    """The flow's graph breaks a rule (cycle, duplicate slug, bad edge)."""
+class FlowDefinitionError(JupyterFlowsError, ValueError):
+    """The flow's graph breaks a rule (cycle, duplicate slug, bad edge, a task that is not
+    in it). Also a ``ValueError``, which Prefect 1.x raised for these."""
 
 
 class CycleError(FlowDefinitionError):
@@ -72,34 +84,64 @@ class ParameterError(JupyterFlowsError):
 
 
 class ExecutorError(JupyterFlowsError):
-    """An executor configuration is unknown or its cluster cannot be started."""
+    """An executor cannot be built from its config, or its cluster cannot be started."""
 
 
 class StorageError(JupyterFlowsError):
     """A flow could not be stored, or loaded back (missing, corrupt, or needs a module)."""
 
 
-class RunConfigError(JupyterFlowsError, ValueError):
-    """A run config is malformed or breaks a rule; one ``Model.field: rule`` line per problem.
+class ResultError(JupyterFlowsError):
+    """A checkpointed result could not be written or read back."""
 
-    Also a ``ValueError``, so pydantic models that validate a run config field report it.
+
+class CacheError(JupyterFlowsError):
+    """A cached task state could not be read back; the engine logs it and runs the task."""
+
+
+class ConfigError(JupyterFlowsError, ValueError):
+    """A config (executor, storage, run config, schedule) is malformed: unknown type, bad
+    JSON, or one ``Model.field: rule`` line per invalid field (``jupyter_flows.configs``).
+
+    Also a ``ValueError``, so pydantic models that validate a config field report it.
     """
 
 
-class ScheduleError(JupyterFlowsError, ValueError):
+class ExecutorConfigError(ConfigError, ExecutorError):
+    """An executor config is malformed; code catching ``ExecutorError`` still sees it."""
+
+
+class StorageConfigError(ConfigError, StorageError):
+    """A storage config is malformed; code catching ``StorageError`` still sees it."""
+
+
+class RunConfigError(ConfigError):
+    """A run config is malformed or breaks a rule; one ``Model.field: rule`` line per problem."""
+
+
+class ScheduleError(ConfigError):
     """A schedule (or one of its clocks, filters, adjustments) is malformed; one
     ``Model.field: rule`` line per problem, e.g. ``CronClock.cron: not a valid cron
-    expression: '61 * * * *'``. Also a ``ValueError``, as Prefect raised for bad schedules.
+    expression: '61 * * * *'``. A ``ValueError`` too, as Prefect raised for bad schedules.
     """
+
+
+class ResultConfigError(ConfigError, ResultError):
+    """A ``Result`` was given an unknown serializer or invalid options."""
+
+
+class AgentConfigError(ConfigError):
+    """An agent was given options that cannot work together or are not known."""
+
+
+class LaunchError(JupyterFlowsError, RuntimeError):
+    """The platform (Kubernetes, ECS) did not start a run's job or task; the agent reports
+    an infrastructure failure, so the run may be tried again."""
 
 
 class RunRefused(JupyterFlowsError):
     """An agent will not start this run as configured; the run is marked Failed with this
     message (not Crashed, and so not retried)."""
-
-
-class ResultError(JupyterFlowsError):
-    """A checkpointed result could not be written or read back."""
 
 
 class TaskIsolationError(JupyterFlowsError):
@@ -116,10 +158,6 @@ class ServerConfigError(JupyterFlowsError):
     """The backend server cannot start with these settings (e.g. a public bind, no key)."""
 
 
-class LocalBackendError(JupyterFlowsError):
-    """A backend (or local agent) started as a child process did not start or answer."""
-
-
 class DatabaseVersionError(ServerConfigError):
     """The database's schema is at a revision this code does not know (a newer version
     migrated it); the server refuses to start rather than risk the data."""
@@ -130,9 +168,29 @@ class BackendUnavailable(JupyterFlowsError):
 
     def __init__(self, url: str, reason: str) -> None:
         self.url = url
-        super().__init__(f"cannot reach the jupyter-flows backend at {url} ({reason}); start "
-                         f"it with `jupyter-flows server start`, or point "
-                         f"JUPYTER_FLOWS_BACKEND_URL at a running one")
+        self.reason = reason
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        return (f"cannot reach the jupyter-flows backend at {self.url} ({self.reason}); start "
+                f"it with `jupyter-flows server start`, or point JUPYTER_FLOWS_BACKEND_URL at "
+                f"a running one")
+
+
+class BackendStartError(BackendUnavailable):
+    """A backend this process started (``jupyter-flows up``, tests) exited on start or did
+    not answer in time."""
+
+    def _message(self) -> str:
+        return f"the backend at {self.url} did not start: {self.reason}"
+
+
+class LabBackendUnavailable(BackendUnavailable):
+    """The backend the JupyterLab extension proxies to cannot be used (not configured, the
+    embedded one failed to start); the panel shows this message."""
+
+    def _message(self) -> str:
+        return f"backend at {self.url} is not reachable: {self.reason}"
 
 
 class BackendError(JupyterFlowsError):

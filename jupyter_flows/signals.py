@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+__all__ = ["FAIL", "LOOP", "PAUSE", "RETRY", "SKIP", "SUCCESS", "TRIGGERFAIL", "VALIDATIONFAIL",
+           "Signal"]
+
 
 class Signal(Exception):
     """Base of the signals; ``result`` becomes the resulting state's result."""

@@ -10,7 +10,6 @@ import pytest
 from fake_claims import RecordingClient, make_claim
 
 from jupyter_flows.agents.base import Exit, Launched, RunRefused
-from jupyter_flows.agents.compat import check_storage_for_run_config, storage_problem
 from jupyter_flows.agents.containers import (
     ContainerAgent,
     container_env,
@@ -24,6 +23,7 @@ from jupyter_flows.agents.containers import (
 from jupyter_flows.agents.docker import DockerAgent
 from jupyter_flows.agents.ecs import ECSAgent
 from jupyter_flows.agents.kubernetes import KubernetesAgent
+from jupyter_flows.deploy.compat import check_storage_for_run_config, storage_problem
 from jupyter_flows.run_configs import DockerRun, ECSRun, KubernetesRun, LocalRun, UniversalRun
 
 NEEDED = {"JUPYTER_FLOWS_BACKEND_URL": "http://b", "JUPYTER_FLOWS_FLOW_RUN_ID": "r1",

@@ -343,14 +343,21 @@ def test_four_agents_run_two_hundred_runs_exactly_once(backend: Backend) -> None
 
 
 # --------------------------------------------------------------------------- bad input
-def test_agent_refuses_a_run_config_of_another_platform(backend: Backend) -> None:
+def test_a_run_config_of_another_platform_is_not_claimed_and_says_why(backend: Backend
+                                                                       ) -> None:
+    """Issue 10: the local agent took a DockerRun and failed it; now it never claims it, the
+    run waits, and it says which agent would run it."""
     backend.start_agent()
+    wait_for(lambda: backend.client.list_agents(), 30, "the agent to register")
     record = backend.client.list_flows(name="squares").items[0]
-    run = backend.client.create_flow_run(record.id, run_config={"type": "docker",
-                                                                "image": "python:3.11"})
-    final = backend.wait_state(run.id, {"Failed", "Success", "Crashed"}, timeout=30)
-    assert final.state == "Failed"
-    assert "LocalAgent" in final.state_message and "docker" in final.state_message
+    docker = backend.client.create_flow_run(record.id, run_config={"type": "docker",
+                                                                   "image": "python:3.11"})
+    plain = backend.client.create_flow_run(record.id)  # created after, so claimed after
+    assert backend.wait_state(plain.id, {"Success"}, timeout=60).state == "Success"
+    waiting = backend.client.get_flow_run(docker.id)
+    assert (waiting.state, waiting.run_count) == ("Scheduled", 0)
+    assert waiting.agent_match is not None and not waiting.agent_match.matched
+    assert "runs local, universal run configs, not docker" in waiting.agent_match.explanation
 
 
 def test_a_run_whose_stored_flow_is_gone_fails_naming_the_file(backend: Backend) -> None:

@@ -4,6 +4,7 @@ process without running the task again."""
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import textwrap
@@ -22,7 +23,7 @@ from jupyter_flows import (
 )
 from jupyter_flows.engine.cache import MemoryCacheStore
 from jupyter_flows.engine.states import Cached, Failed, Success
-from jupyter_flows.errors import ResultError
+from jupyter_flows.errors import CacheError, ResultError
 
 # Inputs x and y come from parameters a and b; parameter c reaches no task input, so
 # changing it tells the parameter validators from the input validators.
@@ -153,12 +154,57 @@ def test_directory_cache_store_survives_a_new_store(executor, log, tmp_path) -> 
                          cache_store=reopened).result[t]) is Success
 
 
-def test_directory_cache_store_treats_a_corrupt_file_as_a_miss(tmp_path) -> None:
+def test_directory_cache_store_names_a_corrupt_file(tmp_path) -> None:
     store = DirectoryCacheStore(tmp_path)
     store.put("key", Success(result=1))
     assert store.get("key").result == 1
-    next(tmp_path.glob("*.state")).write_bytes(b"not a pickle")
-    assert store.get("key") is None
+    path = next(tmp_path.glob("*.state"))
+    path.write_bytes(b"not a pickle")
+    with pytest.raises(CacheError, match=f"cannot unpickle {path}: UnpicklingError"):
+        store.get("key")
+
+
+def test_an_unreadable_cache_is_logged_and_the_task_runs(executor, log, tmp_path,
+                                                          caplog) -> None:
+    store = DirectoryCacheStore(tmp_path / "cache")
+    flow, t = _cached_flow(log, cache_for=60)
+    flow.run(parameters=FIRST, executor=executor, cache_store=store)
+    for path in (tmp_path / "cache").glob("*.state"):
+        path.write_bytes(b"truncated")
+    with caplog.at_level(logging.WARNING, logger="jupyter_flows.engine"):
+        state = flow.run(parameters=FIRST, executor=executor, cache_store=store)
+    assert state.is_successful()
+    assert type(state.result[t]) is Success and state.result[t].result == 3
+    assert et.lines(log) == ["1+2", "1+2"]  # it ran again
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(m.startswith(f"task {t.slug!r}: cannot read its cached state 'cached/{t.slug}'"
+                            f" from DirectoryCacheStore({str(tmp_path / 'cache')!r})")
+               and "CacheError: cannot unpickle" in m and m.endswith("the task runs instead")
+               for m in warnings), warnings
+
+
+class BrokenStore(MemoryCacheStore):
+    """A store whose reads fail (a network cache that is down)."""
+
+    def get(self, key: str):
+        raise OSError(f"cache server unreachable for {key}")
+
+    def __repr__(self) -> str:
+        return "BrokenStore()"
+
+
+def test_a_store_that_raises_costs_a_rerun_of_mapped_children(executor, log,
+                                                                caplog) -> None:
+    with Flow("mapped-cache") as flow:
+        t = task(et.noted_inc, cache_for=60).map(unmapped(log), [1, 2])
+    with caplog.at_level(logging.WARNING, logger="jupyter_flows.engine"):
+        state = flow.run(executor=executor, cache_store=BrokenStore())
+    assert state.is_successful()
+    assert [s.result for s in state.result[t].map_states] == [2, 3]
+    assert sorted(et.lines(log)) == ["1", "2"]
+    assert any(f"task {t.slug!r}: cannot read its cached state 'mapped-cache/{t.slug}[0]' "
+               "from BrokenStore() (OSError: cache server unreachable" in r.getMessage()
+               for r in caplog.records), caplog.text
 
 
 # --------------------------------------------------------------------- checkpoints

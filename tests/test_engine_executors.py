@@ -87,10 +87,11 @@ def test_schema_fields_describe_themselves() -> None:
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        pytest.param({"type": "gpu"}, "unknown executor type 'gpu'; known types: local, "
+        pytest.param({"type": "gpu"}, "unknown executor type 'gpu'; known: local, "
                      "local-dask, dask", id="unknown-type"),
         pytest.param("kubernetes", "unknown executor type 'kubernetes'", id="unknown-name"),
-        pytest.param({}, "unknown executor type None", id="no-type"),
+        pytest.param({}, "executor config has no 'type'; known: local, local-dask, dask",
+                     id="no-type"),
         pytest.param({"type": "local-dask", "scheduler": "gpu"},
                      "LocalDaskExecutor.scheduler: Input should be 'threads', 'processes' or "
                      "'sync'", id="bad-scheduler"),
@@ -98,9 +99,9 @@ def test_schema_fields_describe_themselves() -> None:
                      "LocalDaskExecutor.num_workers: Input should be greater than 0",
                      id="bad-num-workers"),
         pytest.param('{"type": "local", "workers": 2}',
-                     "LocalExecutor.workers: Extra inputs are not permitted", id="extra-field"),
+                     "LocalExecutor.workers: unknown field; known fields: none", id="extra-field"),
         pytest.param({"type": "dask", "cluster_class": "not a path"},
-                     "DaskExecutor.cluster_class: Value error, expected an import path like "
+                     "DaskExecutor.cluster_class: expected an import path like "
                      "'distributed.LocalCluster', got 'not a path'", id="bad-cluster-class"),
         pytest.param({"type": "dask", "address": "tcp://a:1",
                       "cluster_class": "distributed.LocalCluster"},
@@ -108,7 +109,8 @@ def test_schema_fields_describe_themselves() -> None:
         pytest.param({"type": "dask", "cluster_kwargs": [1]},
                      "DaskExecutor.cluster_kwargs: Input should be a valid dictionary",
                      id="bad-cluster-kwargs"),
-        pytest.param(42, "must be a dict, JSON or type name, got 42", id="not-a-config"),
+        pytest.param(42, "an executor config must be a dict, JSON text, a type name or an "
+                     "Executor, got int: 42", id="not-a-config"),
     ],
 )
 def test_config_errors_name_the_field(config, message) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from jupyter_flows import Flow, task
 from jupyter_flows.engine import states
+from jupyter_flows.engine.observers import RunObserver
 from jupyter_flows.engine.states import (
     Failed,
     Mapped,
@@ -297,3 +298,35 @@ def test_flow_state_handlers_run_in_the_driver(executor) -> None:
     assert seen == [("flow-handlers", None, "Running"), ("flow-handlers", "Running", "Failed")]
     assert state.name == "Success"
     assert state.message == "forgiven"
+
+
+class RecordingObserver(RunObserver):
+    def __init__(self) -> None:
+        self.finished: list = []
+
+    def run_finished(self, flow, state) -> None:
+        self.finished.append(state)
+
+
+@pytest.mark.parametrize(("on_state", "ran"), [
+    pytest.param("Success", ["1+2"], id="on-the-final-state"),
+    pytest.param("Running", [], id="on-Running-no-task-runs"),
+])
+def test_a_flow_state_handler_error_fails_the_run_naming_it(executor, log, on_state,
+                                                             ran) -> None:
+    later = []
+    observer = RecordingObserver()
+    with Flow("flow-handler-error",
+              state_handlers=[et.failing_handler(on_state),
+                              lambda flow, old, new: later.append(new.name)]) as flow:
+        t = task(et.noted_add)(log, 1, 2)
+    state = flow.run(executor=executor, observers=[observer])  # returns: nothing escapes
+    assert type(state) is Failed
+    assert state.message == (f"flow state handler fail_on_{on_state.lower()} raised "
+                             f"UserError: cannot handle {on_state} (on {on_state})")
+    assert "in handler" in state.traceback and "raise UserError" in state.traceback
+    assert et.lines(log) == ran
+    assert later == ([] if on_state == "Running" else ["Running"])  # the next handler: not
+    if ran:
+        assert state.result[t].result == 3  # the task states are kept
+    assert observer.finished == [state]

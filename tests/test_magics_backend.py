@@ -71,6 +71,7 @@ def backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
                  "--poll-wait", "2", "--log-dir", str(tmp_path / "run-logs")],
                 env=env, stdout=agent_log, stderr=subprocess.STDOUT)
         try:
+            wait_for_agent(url)  # runs submitted now are taken, not "waiting"
             yield url
         finally:
             stop_processes(agent)
@@ -199,7 +200,6 @@ def test_a_run_no_agent_can_take_is_explained_by_submit_and_status(
     """Issue 10: `%flow submit` printed "Scheduled" and `%flow status` "Scheduled - created"
     for a run that no online agent could take, without saying why."""
     setup_notebook(shell, tmp_path / "log")
-    wait_for_agent(backend)
     flow(shell, "submit --label gpu")
     out = capsys.readouterr().out
     assert "Scheduled" in out

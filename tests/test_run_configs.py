@@ -632,7 +632,7 @@ def test_model_copy_with_update_is_validated() -> None:
 
 # --- the parser -------------------------------------------------------------------------
 
-KNOWN = "known types: local, docker, kubernetes, ecs, universal"
+KNOWN = "known: local, docker, kubernetes, ecs, universal"
 K8S_FIELDS = (
     "env, labels, image, job_template, job_template_path, cpu_request, cpu_limit, "
     "memory_request, memory_limit, service_account_name, image_pull_secrets, image_pull_policy"
@@ -694,7 +694,8 @@ def test_parse_returns_instances_as_they_are() -> None:
         pytest.param({"type": "foo"}, f"unknown run config type 'foo'; {KNOWN}", id="unknown"),
         pytest.param("foo", f"unknown run config type 'foo'; {KNOWN}", id="unknown-name"),
         pytest.param(
-            '{"type": "localrun"}', f"unknown run config type 'localrun'; {KNOWN}", id="case"
+            '{"type": "localrun"}',
+            f"unknown run config type 'localrun'; did you mean 'local'? {KNOWN}", id="case"
         ),
         pytest.param({"type": 3}, f"unknown run config type 3; {KNOWN}", id="non-string-type"),
         pytest.param({"image": "x"}, f"run config has no 'type'; {KNOWN}", id="no-type"),
@@ -716,7 +717,8 @@ def test_parse_returns_instances_as_they_are() -> None:
         ),
         pytest.param(b"\xff", "run config text is not UTF-8: invalid start byte", id="not-utf8"),
         pytest.param(
-            42, "a run config must be a RunConfig, a dict or JSON text, got int", id="int"
+            42, "a run config must be a dict, JSON text, a type name or a RunConfig, got int: 42",
+            id="int"
         ),
         pytest.param(
             {"type": "local", "workdir": "/w"},

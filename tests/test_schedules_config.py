@@ -226,9 +226,11 @@ def test_errors_name_the_field_and_the_rule(build: Any, message: str) -> None:
                   "filters": [{"type": "between_times", "start": "25:00", "end": "02:00"}]},
                  "Schedule.filters[0].start: Input should be in a valid time format",
                  id="nested-filter"),
-    pytest.param({"clocks": []}, "schedule config needs type 'schedule'", id="no-type"),
+    pytest.param({"clocks": []}, "schedule config has no 'type'; known: schedule, interval, "
+                 "cron, dates, rrule", id="no-type"),
     pytest.param("{not json", "schedule config is not valid JSON", id="json"),
-    pytest.param(42, "a schedule config must be a Schedule, a dict or JSON text, got int",
+    pytest.param(42, "a schedule config must be a dict, JSON text, a type name or a Schedule "
+                 "or a Clock, got int",
                  id="int"),
 ])
 def test_config_errors(config: Any, message: str) -> None:

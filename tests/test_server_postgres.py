@@ -17,10 +17,10 @@ import pytest
 from wire import spec_json
 
 from jupyter_flows.client import Client
+from jupyter_flows.client.testing import finishing_agent
 from jupyter_flows.server.settings import Settings
 from jupyter_flows.server.testing import (
     RecordingTransport,
-    finishing_agent,
     in_process,
     running_server,
 )

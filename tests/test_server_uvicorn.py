@@ -11,10 +11,10 @@ from contextlib import ExitStack
 import pytest
 
 from jupyter_flows.client import Client
+from jupyter_flows.client.testing import finishing_agent
 from jupyter_flows.local_backend import LocalBackend
 from jupyter_flows.server.testing import (
     RecordingTransport,
-    finishing_agent,
     running_server,
 )
 

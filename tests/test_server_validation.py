@@ -29,7 +29,8 @@ BAD_FLOW_CONFIGS = [
     pytest.param("run_config", {"type": "local", "working_directory": "/x"},
                  "LocalRun.working_directory", id="unknown-run-config-field"),
     pytest.param("executor", {"type": "dask", "adress": "tcp://x:8786"},
-                 "DaskExecutor.adress: Extra inputs are not permitted", id="executor-typo"),
+                 "DaskExecutor.adress: unknown field; did you mean 'address'?",
+                 id="executor-typo"),
     pytest.param("executor", {"type": "spark"}, "unknown executor type 'spark'",
                  id="unknown-executor"),
 ]

@@ -433,12 +433,13 @@ def test_config_shortcuts() -> None:
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ({"type": "gcs", "bucket": "b"}, "unknown storage type 'gcs'; known types: local, s3"),
-        ({"bucket": "b"}, "unknown storage type None; known types: local, s3"),
+        ({"type": "gcs", "bucket": "b"}, "unknown storage type 'gcs'; known: local, s3"),
+        ({"bucket": "b"}, "storage config has no 'type'; known: local, s3"),
         ("s3", "S3.bucket: Field required"),
-        ({"type": "local", "directroy": "x"}, "Local.directroy: Extra inputs are not permitted"),
-        ("{not json", "could not be parsed"),
-        (42, "must be a dict, JSON or type name, got 42"),
+        ({"type": "local", "directroy": "x"},
+         "Local.directroy: unknown field; did you mean 'directory'?"),
+        ("{not json", "storage config is not valid JSON: Expecting property name"),
+        (42, "a storage config must be a dict, JSON text, a type name or a Storage, got int"),
     ],
 )
 def test_bad_configs_are_named(config: Any, message: str) -> None:

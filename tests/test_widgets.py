@@ -250,8 +250,8 @@ def test_json_editor_checks_json_as_it_is_typed() -> None:
      [("", "give an address or a cluster_class, not both")]),
     ("LocalRun.workdir: unknown field; did you mean 'working_dir'?", "LocalRun",
      [("workdir", "unknown field; did you mean 'working_dir'?")]),
-    ("unknown run config type 'x'; known types: local", "LocalRun",
-     [("", "unknown run config type 'x'; known types: local")]),
+    ("unknown run config type 'x'; known: local", "LocalRun",
+     [("", "unknown run config type 'x'; known: local")]),
 ])
 def test_split_error_lines(text: str, model: str, expected: list) -> None:
     assert split_error_lines(text, model) == expected

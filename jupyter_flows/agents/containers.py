@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from jupyter_flows.agents.base import Agent, RunRefused
-from jupyter_flows.agents.compat import storage_problem
+from jupyter_flows.deploy.compat import storage_problem
 from jupyter_flows.flow_run.execute import HEARTBEAT_ENV, LEASE_ENV
 
 if TYPE_CHECKING:
@@ -170,7 +170,7 @@ class ContainerAgent(Agent):
                      field: str = "image") -> str:
         """Docker storage's image > run config image > template's image > the agent's
         ``--image``; a run config image other than the storage's is refused."""
-        from jupyter_flows.agents.compat import image_conflict
+        from jupyter_flows.deploy.compat import image_conflict
         from jupyter_flows.storage.docker import image_of
 
         run_config = self.run_config(claim)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from jupyter_flows.agents.base import RunRefused
 from jupyter_flows.agents.containers import ContainerAgent, flow_run_command, registry_allowed
 from jupyter_flows.agents.docker_container import DockerContainer
+from jupyter_flows.errors import AgentConfigError
 
 if TYPE_CHECKING:
     from jupyter_flows.api import Claim
@@ -78,8 +79,8 @@ class DockerAgent(ContainerAgent):
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if pull_policy not in PULL_POLICIES:
-            raise ValueError(f"pull_policy: expected one of {', '.join(PULL_POLICIES)},"
-                             f" got {pull_policy!r}")
+            raise AgentConfigError(f"DockerAgent.pull_policy: expected one of"
+                                   f" {', '.join(PULL_POLICIES)}, got {pull_policy!r}")
         self.base_url = base_url
         self._docker = docker_client
         self.volumes = list(volumes or [])

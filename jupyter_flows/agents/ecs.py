@@ -36,6 +36,7 @@ from jupyter_flows.agents.ecs_task import (
     merge_run_task_kwargs,
     task_overrides,
 )
+from jupyter_flows.errors import AgentConfigError, LaunchError
 
 if TYPE_CHECKING:
     from jupyter_flows.api import Claim
@@ -66,10 +67,11 @@ class ECSAgent(ContainerAgent):
                  ec2_client: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if launch_type and capacity_provider:
-            raise ValueError("give the ECS agent a launch type or a capacity provider, not both")
+            raise AgentConfigError("ECSAgent: give a launch_type or a capacity_provider,"
+                                   " not both")
         if launch_type is not None and launch_type.upper() not in LAUNCH_TYPES:
-            raise ValueError(f"launch_type: expected one of {', '.join(LAUNCH_TYPES)}, got"
-                             f" {launch_type!r}")
+            raise AgentConfigError(f"ECSAgent.launch_type: expected one of"
+                                   f" {', '.join(LAUNCH_TYPES)}, got {launch_type!r}")
         self.cluster = cluster
         self.launch_type = (launch_type or ("" if capacity_provider else "FARGATE")).upper()
         self.capacity_provider = capacity_provider
@@ -271,7 +273,7 @@ class ECSAgent(ContainerAgent):
         if failures or not tasks:
             detail = "; ".join(f"{f.get('reason')}{': ' + f['detail'] if f.get('detail') else ''}"
                                for f in failures) or "no task and no reason given"
-            raise RuntimeError(f"ECS did not start the task: {detail}")
+            raise LaunchError(f"ECS did not start the task: {detail}")
         task_arn = str(tasks[0]["taskArn"])
         _log.info("flow run %s: ECS task %s started", claim.flow_run.id, task_arn)
         return ECSTask(self, claim.flow_run.id, kwargs.get("cluster"), task_arn, container)
@@ -363,5 +365,5 @@ def load_run_task_kwargs(location: str) -> dict[str, Any]:
     value = json.loads(text) if text.startswith("{") else read_document(
         location, "the agent's run_task_kwargs")
     if not isinstance(value, dict):
-        raise ValueError(f"run_task_kwargs {location!r}: expected a mapping")
+        raise AgentConfigError(f"ECSAgent.run_task_kwargs: {location!r} is not a mapping")
     return value

@@ -41,6 +41,7 @@ from jupyter_flows.agents.kubernetes_watch import (
     job_outcome,
     pod_outcome,
 )
+from jupyter_flows.errors import AgentConfigError, LaunchError
 
 if TYPE_CHECKING:
     from jupyter_flows.api import Claim
@@ -121,7 +122,8 @@ class KubernetesAgent(ContainerAgent):
         super().__init__(*args, **kwargs)
         self.namespace = namespace
         if job_template is not None and job_template_path is not None:
-            raise ValueError("give the agent job_template or job_template_path, not both")
+            raise AgentConfigError("KubernetesAgent: give job_template or job_template_path,"
+                                   " not both")
         if job_template_path is not None:
             job_template = read_document(job_template_path, "the agent's job template")
         what = "the agent's job template"
@@ -214,7 +216,7 @@ class KubernetesAgent(ContainerAgent):
             if exc.status in (400, 403, 404, 422):  # the API refuses it as it is: not a blip
                 raise RunRefused(f"Kubernetes refused Job {name} in namespace"
                                  f" {self.namespace!r}: {_api_message(exc)}") from None
-            raise RuntimeError(f"creating Job {name} failed: {_api_message(exc)}") from None
+            raise LaunchError(f"creating Job {name} failed: {_api_message(exc)}") from None
         _log.info("flow run %s: Job %s created in %s", claim.flow_run.id, name, self.namespace)
         return KubernetesJob(self, claim.flow_run.id, name, flow_container(job)["name"])
 

@@ -41,7 +41,7 @@ class DisplayHandle:
 def display(*objs: Any, display_id: Any = None, **kwargs: Any) -> DisplayHandle | None:
     """Log each object's text form (its ``repr``, pretty-printed) at INFO on the task's
     logger; there is no notebook output here to show it in."""
-    from jupyter_flows.engine.context import get_logger
+    from jupyter_flows.core.context import get_logger
 
     logger = get_logger()
     for obj in objs:

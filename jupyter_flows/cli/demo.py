@@ -6,11 +6,11 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from jupyter_flows.core.context import get_run_context
 from jupyter_flows.core.control_flow import case, merge
 from jupyter_flows.core.flow import Flow
 from jupyter_flows.core.parameter import Parameter
 from jupyter_flows.core.task import task
-from jupyter_flows.engine.context import get_run_context
 
 
 @task

@@ -21,7 +21,7 @@ from jupyter_flows.core.edges import Edge, flatten, unmapped
 from jupyter_flows.core.graph import find_cycle, topological_order
 from jupyter_flows.core.parameter import Parameter
 from jupyter_flows.core.task import Constant, Task, as_task, holds_task
-from jupyter_flows.errors import BindError, CycleError, DuplicateSlugError
+from jupyter_flows.errors import BindError, CycleError, DuplicateSlugError, FlowDefinitionError
 
 if TYPE_CHECKING:
     from jupyter_flows.engine.states import State
@@ -46,7 +46,7 @@ class Flow:
         state_handlers: Iterable[Any] = (),
     ) -> None:
         if not name or not isinstance(name, str):
-            raise ValueError(f"a flow needs a non-empty name, got {name!r}")
+            raise FlowDefinitionError(f"a flow needs a non-empty name, got {name!r}")
         self.name = name
         self.result = result
         self.storage = storage
@@ -217,7 +217,7 @@ class Flow:
         tasks = set(tasks)
         missing = [t for t in tasks if t not in self._tasks]
         if missing:
-            raise ValueError(f"reference tasks {missing} are not in flow {self.name!r}")
+            raise FlowDefinitionError(f"reference tasks {missing} are not in flow {self.name!r}")
         self._reference_tasks = tasks
 
     def copy(self) -> Flow:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from jupyter_flows.core.parameter import Parameter
 from jupyter_flows.core.task import Task, as_task
+from jupyter_flows.errors import FlowDefinitionError
 
 if TYPE_CHECKING:
     from jupyter_flows.core.flow import Flow
@@ -41,7 +42,7 @@ def _remove(flow: Flow, task: Task) -> None:
 
 def replace_task(flow: Flow, old: Task, new: Any, validate: bool = True) -> None:
     if old not in flow:
-        raise ValueError(f"flow {flow.name!r}: cannot replace {old!r}, which is not in it")
+        raise FlowDefinitionError(f"flow {flow.name!r}: cannot replace {old!r}, which is not in it")
     edges_in, edges_out = flow.edges_to(old), flow.edges_from(old)
     constants = flow.constants.pop(old, {})
     was_reference = old in flow._reference_tasks

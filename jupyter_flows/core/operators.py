@@ -2,8 +2,9 @@
 ``a.is_equal(b)``; ``a | b`` makes ``b`` run after ``a`` (an order-only edge).
 
 ``Task`` inherits this mixin, so its own module stays about running options; the operator
-tasks themselves live in ``jupyter_flows.tasks.core.operators``. ``==`` is not overloaded:
-tasks compare and hash by identity (flows keep them in dicts).
+tasks themselves live in ``core.operator_tasks`` (users import them from
+``jupyter_flows.tasks.core.operators``). ``==`` is not overloaded: tasks compare and hash
+by identity (flows keep them in dicts).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 
 def _apply(name: str, *operands: Any) -> Any:
-    from jupyter_flows.tasks.core import operators
+    from jupyter_flows.core import operator_tasks as operators
 
     return getattr(operators, name)()(*operands)
 

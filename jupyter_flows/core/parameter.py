@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from jupyter_flows.core import building
 from jupyter_flows.core.task import Task
-from jupyter_flows.errors import ParameterError
+from jupyter_flows.errors import ParameterError, TaskDefinitionError
 
 if TYPE_CHECKING:
     from jupyter_flows.core.flow import Flow
@@ -26,7 +26,7 @@ class Parameter(Task):
     def __init__(self, name: str, default: Any = _NO_DEFAULT, required: bool | None = None,
                  tags: Iterable[str] | None = None) -> None:
         if not name.isidentifier() and not name.replace("-", "_").isidentifier():
-            raise ValueError(f"parameter name {name!r} must be an identifier")
+            raise TaskDefinitionError(f"parameter name {name!r} must be an identifier")
         super().__init__(name=name, slug=name, tags=tags)
         self.required = default is _NO_DEFAULT if required is None else required
         self.default = None if default is _NO_DEFAULT else default

@@ -106,7 +106,7 @@ class Task(TaskOperators):
     @property
     def logger(self) -> logging.Logger | logging.LoggerAdapter[Any]:
         """This task run's logger while it runs (as ``get_logger()``), else one named after it."""
-        from jupyter_flows.engine.context import get_run_context
+        from jupyter_flows.core.context import get_run_context
 
         ctx = get_run_context()
         if ctx is not None and ctx.task_slug == (self.slug or self.name):

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from jupyter_flows.errors import TaskDefinitionError
 from jupyter_flows.signals import PAUSE, SKIP, TRIGGERFAIL
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ def _bounded_count(
     rule); with no upstream tasks at all the task runs.
     """
     if at_least is None and at_most is None:
-        raise ValueError(f"some_{predicate_name}: give at_least, at_most or both")
+        raise TaskDefinitionError(f"some_{predicate_name}: give at_least, at_most or both")
 
     def trigger(upstream_states: UpstreamStates) -> bool:
         states = all_states(upstream_states)

@@ -37,8 +37,8 @@ def register(flow: Flow, project: str = "default", *, client: Client | None = No
     Labels default to the run config's labels. Checks the run config and executor first,
     so a malformed config fails here, naming the field, not later on an agent.
     """
-    from jupyter_flows.agents.compat import check_storage_for_run_config
     from jupyter_flows.client.client import Client
+    from jupyter_flows.deploy.compat import check_storage_for_run_config
     from jupyter_flows.errors import StorageError
     from jupyter_flows.executors.base import executor_from_config
     from jupyter_flows.run_configs import run_config_from_config

@@ -31,7 +31,9 @@ from jupyter_flows.core.edges import Edge
 from jupyter_flows.core.flow import Flow
 from jupyter_flows.core.parameter import Parameter, parameters_problem
 from jupyter_flows.core.task import Constant, Task
-from jupyter_flows.engine.cache import CacheStore, default_cache_store
+from jupyter_flows.engine.cache import CacheStore, default_cache_store, read_cached
+from jupyter_flows.engine.flow_handlers import call_flow_handlers
+from jupyter_flows.engine.hooks import engine_hooks
 from jupyter_flows.engine.logs import ensure_default_handler
 from jupyter_flows.engine.observers import ObserverHub, RunObserver
 from jupyter_flows.engine.results import Result
@@ -123,7 +125,7 @@ class _Planner:
     def cancel(self) -> dict[Task, State]:
         """After an interrupt: stop the session's running calls; what finished keeps its
         state, everything else is Cancelled (saying whether it was running)."""
-        from jupyter_flows.engine import interrupts
+        from jupyter_flows.executors import interrupts
 
         running = self.session.running()
         stuck = self.session.interrupt(grace=0.5)
@@ -161,9 +163,9 @@ class _Planner:
         if task.cache_for is not None:
             base = task.cache_key or f"{self.flow.name}/{task.slug}"
             if mapped:
-                cached = _ChildCache(self.cache_store, base)
+                cached = _ChildCache(self.cache_store, base, task.slug or task.name)
             else:
-                state = self.cache_store.get(base)
+                state = read_cached(self.cache_store, base, task.slug or task.name)
                 cached = {None: state} if state is not None else None
         return TaskRunner(
             task, edges, self.flow.constants.get(task, {}), flow_name=self.flow.name,
@@ -205,7 +207,7 @@ class _Planner:
             key = _key(slug, self.run_id)
             self.handle[task] = key
             calls.append(Call(key, self._runner(task, edges), (None, None, *upstream_refs),
-                              (slug, None)))
+                              (slug, None), task.tags))
             return True
         return self._plan_map(task, slug, edges, mapped_edges, calls, width_calls)
 
@@ -257,7 +259,7 @@ class _Planner:
         whole = tuple(Ref(self.handle[e.upstream]) for e in edges)
         if failure is not None:
             calls.append(Call(key, self._runner(task, edges, map_failure=failure),
-                              (None, None, *whole), (slug, None)))
+                              (None, None, *whole), (slug, None), task.tags))
             return True
         width = min(widths)
         runner = self._runner(task, edges, mapped=True)
@@ -278,7 +280,8 @@ class _Planner:
                     child_picks.append(feed[1][i])
             has_picks = any(p is not None for p in child_picks)
             calls.append(Call(child_key, runner,
-                              (i, tuple(child_picks) if has_picks else None, *args), (slug, i)))
+                              (i, tuple(child_picks) if has_picks else None, *args), (slug, i),
+                              task.tags))
         self.children[task] = child_keys
         calls.append(Call(key, runner.collect, tuple(Ref(k) for k in child_keys), (slug, None)))
         return True
@@ -295,10 +298,10 @@ class _Planner:
 class _ChildCache:
     """Looks up the cached state of map child ``i`` lazily, on the worker that needs it."""
 
-    def __init__(self, store: CacheStore, base: str) -> None:
+    def __init__(self, store: CacheStore, base: str, slug: str) -> None:
         self.entries: dict[int, State] = {}
         i = 0
-        while (state := store.get(f"{base}[{i}]")) is not None:
+        while (state := read_cached(store, f"{base}[{i}]", slug)) is not None:
             self.entries[i] = state
             i += 1
 
@@ -397,14 +400,16 @@ def run_flow(
 
     started = time.perf_counter()
     state: State = Running(f"running with {chosen.describe()}")
-    _flow_handlers(flow, None, state)
+    state, refused = call_flow_handlers(flow, None, state)
     if hub is not None:
         hub.run_started(flow, params, run_id)
+    if refused:  # a handler raised on Running: like a task's, the run does not go on
+        return _finish(flow, hub, run_id, state)
     _log.info("flow run %r of %r: started with %s", run_id, flow.name, chosen.describe())
     # not `cache_store or ...`: an empty MemoryCacheStore is falsy (it has __len__)
     store = cache_store if cache_store is not None else default_cache_store
     interrupted = False
-    with chosen.start(hub.task_event if hub is not None else None) as session:
+    with chosen.start(engine_hooks(hub.task_event if hub is not None else None)) as session:
         planner = _Planner(flow, order, params, session, run_id, task_states or {}, resumed,
                            store)
         try:
@@ -417,20 +422,17 @@ def run_flow(
     _remember_cacheable(flow, states, store)
     final = _flow_state(flow, states, time.perf_counter() - started, interrupted)
     final.context = {**(final.context or {}), "flow_run_id": run_id}
-    final = _flow_handlers(flow, state, final)
+    final, _ = call_flow_handlers(flow, state, final)
+    return _finish(flow, hub, run_id, final)
+
+
+def _finish(flow: Flow, hub: ObserverHub | None, run_id: str, final: State) -> State:
+    final.context = {**(final.context or {}), "flow_run_id": run_id}
     log = _log.error if final.is_failed() else _log.info
     log("flow run %r of %r: %s (%s)", run_id, flow.name, final.name, final.message)
     if hub is not None:
         hub.run_finished(flow, final)
     return final
-
-
-def _flow_handlers(flow: Flow, old: State | None, new: State) -> State:
-    for handler in flow.state_handlers:
-        replaced = handler(flow, old, new)
-        if replaced is not None:
-            new = replaced
-    return new
 
 
 def _remember_cacheable(flow: Flow, states: dict[Task, State], store: CacheStore) -> None:

@@ -76,7 +76,7 @@ def _die_with_parent() -> None:
 def main(fd: int) -> None:
     import cloudpickle
 
-    from jupyter_flows.engine.context import RunContext, set_run_context
+    from jupyter_flows.core.context import RunContext, set_run_context
     from jupyter_flows.engine.logs import task_logger
     from jupyter_flows.engine.tracebacks import user_traceback
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import cloudpickle
 
-from jupyter_flows.engine.context import RunContext
+from jupyter_flows.core.context import RunContext
 from jupyter_flows.engine.tracebacks import carry_traceback
 from jupyter_flows.errors import TaskIsolationError
 

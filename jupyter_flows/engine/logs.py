@@ -120,23 +120,6 @@ _forward_to: ContextVar[Any] = ContextVar("jupyter_flows_forward_logs", default=
 _EXTRAS = ("flow_name", "flow_run_id", "task_slug", "task_name", "map_index", "task_label")
 
 
-class LogSink:
-    """Where a task run in another process sends its log records, to be re-emitted on the
-    driver (see :func:`reemit`). ``wanted()`` is False where the run shares the driver's
-    process, whose logging already sees the records."""
-
-    def wanted(self) -> bool:
-        return True
-
-    def send(self, record: dict[str, Any]) -> None:
-        raise NotImplementedError
-
-
-class CollectLogs(LogSink):
-    """Keep a run's records with its final state (``state.context["logs"]``): for process
-    pools, whose results come back to the driver anyway."""
-
-
 def record_to_dict(record: logging.LogRecord) -> dict[str, Any]:
     """What of a record crosses a process boundary: plain data only."""
     data: dict[str, Any] = {

@@ -14,7 +14,7 @@ from typing import Any
 
 import cloudpickle
 
-from jupyter_flows.errors import ResultError
+from jupyter_flows.errors import ResultConfigError, ResultError
 
 _SERIALIZERS: dict[str, tuple[Callable[[Any], bytes], Callable[[bytes], Any]]] = {
     "pickle": (cloudpickle.dumps, cloudpickle.loads),
@@ -28,7 +28,7 @@ class Result:
     def __init__(self, location: str, serializer: str = "pickle",
                  storage_options: Mapping[str, Any] | None = None) -> None:
         if serializer not in _SERIALIZERS:
-            raise ValueError(
+            raise ResultConfigError(
                 f"Result.serializer: expected one of {sorted(_SERIALIZERS)}, got {serializer!r}"
             )
         self.location = str(location).rstrip("/")

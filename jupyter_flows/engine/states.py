@@ -21,6 +21,10 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
+__all__ = ["ALL_STATES", "Cached", "Cancelled", "Crashed", "Failed", "Finished", "Mapped",
+           "Paused", "Pending", "Retrying", "Running", "Scheduled", "Skipped", "State",
+           "Submitted", "Success", "TimedOut", "TriggerFailed", "state_from_name"]
+
 
 class State:
     """What happened to a run: a kind (the class), a message, a time and maybe a result."""

@@ -30,15 +30,13 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from jupyter_flows.core.context import RunContext, reset_run_context, set_run_context
 from jupyter_flows.core.edges import Edge
 from jupyter_flows.core.parameter import Parameter
 from jupyter_flows.core.task import Task
 from jupyter_flows.engine import cache_validators
-from jupyter_flows.engine.context import RunContext, reset_run_context, set_run_context
 from jupyter_flows.engine.isolation import TaskTimeoutError, call_isolated
 from jupyter_flows.engine.logs import (
-    CollectLogs,
-    LogSink,
     start_capture,
     start_forwarding,
     stop_capture,
@@ -63,6 +61,8 @@ from jupyter_flows.engine.states import (
 )
 from jupyter_flows.engine.tracebacks import user_traceback
 from jupyter_flows.errors import ResultError, TaskIsolationError
+from jupyter_flows.executors.base import CollectLogs, LogSink
+from jupyter_flows.executors.interrupts import TaskInterrupted
 from jupyter_flows.signals import (
     FAIL,
     LOOP,
@@ -81,10 +81,6 @@ EventSink = Callable[[str, "int | None", State], None]
 _log = logging.getLogger("jupyter_flows.engine")
 
 Pick = "int | tuple[int, int] | None"
-
-
-class TaskInterrupted(KeyboardInterrupt):
-    """Raised in a worker thread running a task when the flow run is interrupted."""
 
 
 class _Loop(State):

@@ -6,27 +6,28 @@ engine does best (in order in process, as one dask graph on a local scheduler, a
 sent to a distributed scheduler) and later ``gather``s the results the runner asks for.
 Data moves between calls inside the engine; only what is gathered comes back.
 
+Executors sit below the engine and never import it: what a session needs from the engine
+(making and decoding states, re-emitting log records, reporting state changes) comes in
+the :class:`EngineHooks` handed to ``Executor.start``.
+
 Executor configs are pydantic models with a ``type`` discriminator, so they can be stored
 by the backend, rendered as forms, and overridden per run.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, ClassVar, Protocol
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
-from jupyter_flows.errors import ExecutorError
+from jupyter_flows.configs import ConfigKind
+from jupyter_flows.errors import ExecutorConfigError
 
-if TYPE_CHECKING:
-    from jupyter_flows.engine.logs import LogSink
-    from jupyter_flows.engine.states import State
-
-EventHandler = Callable[[str, "int | None", "State"], None]
+EventHandler = Callable[[str, "int | None", Any], None]
+"""``(task slug, map index, state)``: a task run's state changed."""
 
 
 class Ref:
@@ -43,12 +44,14 @@ class Ref:
 
 @dataclass(slots=True)
 class Call:
-    """One function call of a stage; ``label`` = (task slug, map index) for task runs."""
+    """One function call of a stage; ``label`` = (task slug, map index) for task runs, whose
+    ``tags`` are the task's (``dask-resource:GPU=1`` places it on a Dask worker)."""
 
     key: str
     fn: Callable[..., Any]
     args: tuple[Any, ...]
     label: tuple[str, int | None] | None = None
+    tags: frozenset[str] | set[str] = frozenset()
 
 
 class ExecutionError:
@@ -58,6 +61,47 @@ class ExecutionError:
 
     def __init__(self, exception: BaseException) -> None:
         self.exception = exception
+
+
+class LogSink:
+    """Where a task run in another process sends its log records, to be re-emitted on the
+    driver (``EngineHooks.on_log``). ``wanted()`` is False where the run shares the
+    driver's process, whose logging already sees the records."""
+
+    def wanted(self) -> bool:
+        return True
+
+    def send(self, record: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+
+class CollectLogs(LogSink):
+    """Keep a run's records with its final state (``state.context["logs"]``): for process
+    pools, whose results come back to the driver anyway."""
+
+
+@dataclass(frozen=True)
+class EngineHooks:
+    """What the engine hands a session at start, so executors need not import it.
+
+    The state makers are plain classes or module functions: a session may ship them to
+    workers inside a call (a task that cannot be pickled becomes a call of ``failed``).
+    """
+
+    on_event: EventHandler | None
+    """Told of task runs' state changes; None when nobody observes them."""
+    on_log: Callable[[dict[str, Any]], None]
+    """Re-emits, in the driver, a log record a task run logged in another process."""
+    failed: Callable[[str], Any]
+    crashed: Callable[[str], Any]
+    cancelled: Callable[[str], Any]
+    """Each makes a final state with that message (Failed, Crashed, Cancelled)."""
+    encode_state: Callable[[Any], dict[str, Any]]
+    decode_state: Callable[[Mapping[str, Any]], Any]
+    """A state as plain data (msgpack-able, for Dask's event topics), and back."""
+    result_events: Callable[[Any], list[Any]]
+    """The state changes a call's value, arriving in the driver, reports (for sessions
+    whose task runs cannot report themselves): none unless it is a task run's state."""
 
 
 class Session(Protocol):
@@ -94,8 +138,10 @@ class Executor(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     type: str
+    config_aliases: ClassVar[tuple[str, ...]] = ()
+    """Other names a config's ``type`` may use for this model (besides the class name)."""
 
-    def start(self, on_event: EventHandler | None = None) -> AbstractContextManager[Any]:
+    def start(self, hooks: EngineHooks) -> AbstractContextManager[Any]:
         """A context manager giving a :class:`Session` that lives for one flow run."""
         raise NotImplementedError
 
@@ -103,96 +149,64 @@ class Executor(BaseModel):
         return type(self).__name__
 
 
-def executor_types() -> dict[str, type[Executor]]:
+def _executor_models() -> list[type[Executor]]:
     from jupyter_flows.executors.dask import DaskExecutor
     from jupyter_flows.executors.local import LocalExecutor
     from jupyter_flows.executors.local_dask import LocalDaskExecutor
 
-    return {"local": LocalExecutor, "local-dask": LocalDaskExecutor, "dask": DaskExecutor}
+    return [LocalExecutor, LocalDaskExecutor, DaskExecutor]
+
+
+def _local_executor() -> Executor:
+    from jupyter_flows.executors.local import LocalExecutor
+
+    return LocalExecutor()
+
+
+EXECUTORS: ConfigKind[Executor] = ConfigKind(
+    "executor", Executor, ExecutorConfigError, _executor_models, default=_local_executor)
+"""Executor configs: ``type`` tags, aliases (class names, ``config_aliases``), the loader."""
+
+
+def executor_types() -> dict[str, type[Executor]]:
+    """Each executor model by its ``type`` tag."""
+    return dict(EXECUTORS.types)
 
 
 def executor_from_config(value: Any) -> Executor:
-    """An executor from a config: an Executor, a dict or JSON text with ``type``, or a type name.
-
-    Unknown types and invalid fields raise ``ExecutorError`` naming the field.
-    """
-    if isinstance(value, Executor):
-        return value
-    if value is None:
-        from jupyter_flows.executors.local import LocalExecutor
-
-        return LocalExecutor()
-    if isinstance(value, str):
-        stripped = value.strip()
-        value = json.loads(stripped) if stripped.startswith("{") else {"type": stripped}
-    if not isinstance(value, dict):
-        raise ExecutorError(f"an executor config must be a dict, JSON or type name, got {value!r}")
-    kinds = executor_types()
-    kind = str(value.get("type"))
-    aliases = {"LocalExecutor": "local", "LocalDaskExecutor": "local-dask",
-               "DaskExecutor": "dask", "local_dask": "local-dask"}
-    kind = aliases.get(kind, kind)
-    if kind not in kinds:
-        raise ExecutorError(
-            f"unknown executor type {value.get('type')!r}; known types: {', '.join(kinds)}"
-        )
-    try:
-        return kinds[kind].model_validate({**value, "type": kind})
-    except ValidationError as exc:
-        raise ExecutorError(validation_message(kinds[kind].__name__, exc)) from None
+    """An executor from a config: an Executor, a dict, JSON text or a type name; ``None``
+    is ``LocalExecutor()``. Anything malformed raises ``ExecutorConfigError`` (an
+    ``ExecutorError``) naming the model and field."""
+    return EXECUTORS.load(value)
 
 
-def validation_message(model_name: str, exc: ValidationError) -> str:
-    """``Model.field: message`` lines from a pydantic error."""
-    lines = []
-    for err in exc.errors():
-        field = ".".join(str(p) for p in err["loc"]) or "(config)"
-        lines.append(f"{model_name}.{field}: {err['msg']}")
-    return "; ".join(lines)
-
-
-def _runner_of(fn: Any) -> Any:
-    """The task runner behind a call (a runner, or its bound ``collect``), else None."""
-    from jupyter_flows.engine.task_runner import TaskRunner
-
-    if isinstance(fn, TaskRunner):
-        return fn
-    owner = getattr(fn, "__self__", None)
-    return owner if isinstance(owner, TaskRunner) else None
-
-
-def _failed_to_ship(message: str) -> State:
-    from jupyter_flows.engine.states import Failed
-
-    return Failed(message)
-
-
-def without_unshippable(calls: Sequence[Call], where: str) -> tuple[list[Call], bool]:
-    """``calls`` with each call whose task cannot be pickled replaced by one returning a
-    Failed state that names the task and the reason; and whether any was replaced."""
+def without_unshippable(calls: Sequence[Call], where: str,
+                        failed: Callable[[str], Any]) -> tuple[list[Call], bool]:
+    """``calls`` with each task run call that cannot be pickled replaced by one returning
+    ``failed(reason)``, naming the task and the reason; and whether any was replaced."""
     import cloudpickle
 
     problems: dict[int, str | None] = {}
     out: list[Call] = []
     for call in calls:
-        runner = _runner_of(call.fn)
-        if runner is None:
+        if call.label is None:
             out.append(call)
             continue
+        # a task run's function is its runner, or a bound method of it: check it once
+        runner = getattr(call.fn, "__self__", call.fn)
         if id(runner) not in problems:
             try:
                 cloudpickle.dumps(runner)
                 problems[id(runner)] = None
             except Exception as exc:
-                slug = runner.task.slug or runner.task.name
+                slug = call.label[0]
                 problems[id(runner)] = (
                     f"task {slug!r} cannot be sent to {where}: {type(exc).__name__}: {exc}"
                     f" (a task's function, options and constant inputs must pickle with"
                     f" cloudpickle; run it on an in-process executor, or keep such objects"
                     f" out of the task)")
         problem = problems[id(runner)]
-        out.append(call if problem is None else
-                   Call(call.key, _failed_to_ship, (problem,), call.label))
+        out.append(call if problem is None else Call(call.key, failed, (problem,), call.label))
     return out, any(p is not None for p in problems.values())
 
 

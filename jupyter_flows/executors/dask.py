@@ -12,19 +12,19 @@ import importlib
 import logging
 import os
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from jupyter_flows.engine.logs import LogSink, reemit
 from jupyter_flows.errors import ExecutorError
 from jupyter_flows.executors.base import (
     Call,
-    EventHandler,
+    EngineHooks,
     ExecutionError,
     Executor,
+    LogSink,
     without_unshippable,
 )
 from jupyter_flows.executors.graphs import stage_graph
@@ -34,18 +34,15 @@ class DaskEventSink(LogSink):
     """Sends task state changes and log records from a worker to the driver, through a
     scheduler event topic (plain data: the events travel as msgpack)."""
 
-    __slots__ = ("driver_pid", "topic")
+    __slots__ = ("driver_pid", "encode", "topic")
 
-    def __init__(self, topic: str) -> None:
+    def __init__(self, topic: str, encode: Callable[[Any], dict[str, Any]]) -> None:
         self.topic = topic
+        self.encode = encode  # the engine's, a module function: it ships by reference
         self.driver_pid = os.getpid()
 
     def __call__(self, slug: str, map_index: int | None, state: Any) -> None:
-        self._log_event({
-            "slug": slug, "map_index": map_index, "state": state.name,
-            "message": state.message, "timestamp": state.timestamp,
-            "run_count": state.run_count,
-        })
+        self._log_event({"slug": slug, "map_index": map_index, **self.encode(state)})
 
     def wanted(self) -> bool:
         # a worker thread of the driver's own process logs through the driver's handlers
@@ -67,27 +64,23 @@ class DaskEventSink(LogSink):
 class DaskSession:
     portable = True
 
-    def __init__(self, client: Any, on_event: EventHandler | None) -> None:
+    def __init__(self, client: Any, hooks: EngineHooks) -> None:
         self.client = client
         self.futures: dict[str, Any] = {}
-        self._on_event = on_event
+        self._hooks = hooks
         # log records always come back (they are rare on the hot path); state changes only
         # when someone observes them
-        self.log_sink = DaskEventSink(f"jupyter-flows-{uuid.uuid4().hex}")
-        self.sink: DaskEventSink | None = self.log_sink if on_event is not None else None
+        self.log_sink = DaskEventSink(f"jupyter-flows-{uuid.uuid4().hex}", hooks.encode_state)
+        self.sink: DaskEventSink | None = self.log_sink if hooks.on_event is not None else None
         client.subscribe_topic(self.log_sink.topic, self._deliver)
 
     def _deliver(self, event: tuple[float, dict[str, Any]]) -> None:
-        from jupyter_flows.engine.states import state_from_name
-
         msg = event[1]
         if "log" in msg:
-            reemit(msg["log"])
+            self._hooks.on_log(msg["log"])
             return
-        state = state_from_name(msg["state"], msg["message"], timestamp=msg["timestamp"],
-                                run_count=msg["run_count"])
-        if self._on_event is not None:
-            self._on_event(msg["slug"], msg["map_index"], state)
+        if self._hooks.on_event is not None:
+            self._hooks.on_event(msg["slug"], msg["map_index"], self._hooks.decode_state(msg))
 
     def submit(self, calls: Sequence[Call]) -> None:
         try:
@@ -95,7 +88,8 @@ class DaskSession:
         except Exception:
             # a task that cannot be pickled fails the whole graph; fail just those tasks
             # (nothing was sent: the graph is serialized before it leaves)
-            shippable, replaced = without_unshippable(calls, "the Dask workers")
+            shippable, replaced = without_unshippable(calls, "the Dask workers",
+                                                      self._hooks.failed)
             if not replaced:
                 raise
             self._submit(shippable)
@@ -138,12 +132,11 @@ class DaskSession:
 
     def interrupt(self, grace: float) -> dict[str, Any]:
         """Cancel what has not finished; Dask cannot stop a call already on a worker."""
-        from jupyter_flows.engine.states import Cancelled
-
         pending = {k: f for k, f in self.futures.items() if f.status == "pending"}
         self.client.cancel(list(pending.values()))
-        return {k: Cancelled("cancelled on the Dask cluster; a call already running on a"
-                             " worker goes on there until it returns") for k in pending}
+        reason = ("cancelled on the Dask cluster; a call already running on a worker goes on"
+                  " there until it returns")
+        return {k: self._hooks.cancelled(reason) for k in pending}
 
 
 RESOURCE_TAG = "dask-resource:"
@@ -168,12 +161,10 @@ def task_resources(tags: Iterable[str], task_name: str) -> dict[str, float] | No
 
 
 def _by_resources(calls: Sequence[Call]) -> list[tuple[dict[str, float] | None, list[Call]]]:
-    from jupyter_flows.engine.task_runner import TaskRunner
-
     segments: list[tuple[dict[str, float] | None, list[Call]]] = []
     for call in calls:
-        needs = (task_resources(call.fn.task.tags, call.fn.task.name)
-                 if isinstance(call.fn, TaskRunner) else None)
+        needs = (task_resources(call.tags, call.label[0])
+                 if call.tags and call.label is not None else None)
         if segments and segments[-1][0] == needs:
             segments[-1][1].append(call)
         else:
@@ -234,7 +225,8 @@ class DaskExecutor(Executor):
 
     def model_post_init(self, context: Any) -> None:
         if self.address and self.cluster_class:
-            raise ExecutorError("DaskExecutor: give an address or a cluster_class, not both")
+            # pydantic words it as "DaskExecutor: ..." (an ExecutorConfigError from a config)
+            raise ValueError("give an address or a cluster_class, not both")
 
     def describe(self) -> str:
         if self.address:
@@ -253,7 +245,7 @@ class DaskExecutor(Executor):
             ) from None
 
     @contextmanager
-    def start(self, on_event: EventHandler | None = None) -> Iterator[DaskSession]:
+    def start(self, hooks: EngineHooks) -> Iterator[DaskSession]:
         from distributed import Client
 
         client_kwargs = dict(self.client_kwargs or {})
@@ -285,7 +277,7 @@ class DaskExecutor(Executor):
             if self.adapt_kwargs:
                 cluster.adapt(**self.adapt_kwargs)
             client = Client(cluster, **client_kwargs)
-        session = DaskSession(client, on_event)
+        session = DaskSession(client, hooks)
         try:
             with self._report(client):
                 yield session

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
 
-from jupyter_flows.executors.base import Call, EventHandler, Executor, Ref
+from jupyter_flows.executors.base import Call, EngineHooks, EventHandler, Executor, Ref
 
 
 class LocalSession:
@@ -46,5 +46,5 @@ class LocalExecutor(Executor):
     type: Literal["local"] = "local"
 
     @contextmanager
-    def start(self, on_event: EventHandler | None = None) -> Iterator[LocalSession]:
-        yield LocalSession(on_event)
+    def start(self, hooks: EngineHooks) -> Iterator[LocalSession]:
+        yield LocalSession(hooks.on_event)

@@ -8,13 +8,19 @@ import signal
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from jupyter_flows.engine.logs import CollectLogs, reemit
-from jupyter_flows.executors.base import Call, EventHandler, Executor, without_unshippable
+from jupyter_flows.executors.base import (
+    Call,
+    CollectLogs,
+    EngineHooks,
+    Executor,
+    without_unshippable,
+)
 from jupyter_flows.executors.graphs import stage_graph
+from jupyter_flows.executors.interrupts import RunningCalls
 
 # dask's own names for its local schedulers, and Prefect's
 SCHEDULER_ALIASES = {"threading": "threads", "multiprocessing": "processes",
@@ -27,25 +33,23 @@ def _ignore_sigint() -> None:
 
 
 class LocalDaskSession:
-    def __init__(self, scheduler: str, num_workers: int | None,
-                 on_event: EventHandler | None) -> None:
+    def __init__(self, scheduler: str, num_workers: int | None, hooks: EngineHooks) -> None:
         self.scheduler = scheduler
         self.num_workers = num_workers
         self.portable = scheduler == "processes"
         # threads share memory: task runners report directly; processes report through
         # dask's scheduler callbacks, which run here in the parent when a call finishes
-        self.sink = None if self.portable else on_event
+        self.sink = None if self.portable else hooks.on_event
         # records logged in a worker process come back with the run's state (see _posttask)
         self.log_sink = CollectLogs() if self.portable else None
-        self._on_event = on_event
+        self._hooks = hooks
+        self._on_event = hooks.on_event
         self.values: dict[str, Any] = {}
         self._labels: dict[str, tuple[str, int | None]] = {}
         self._running: set[str] = set()
         self._pool: Any = None
         self._interrupted = False
-        from jupyter_flows.engine.interrupts import RunningCalls
-
-        self._threads = RunningCalls()
+        self._threads = RunningCalls(hooks.cancelled)
 
     def __enter__(self) -> LocalDaskSession:
         if self.scheduler == "processes":
@@ -70,7 +74,7 @@ class LocalDaskSession:
             calls = [Call(c.key, self._threads.wrap(c.key, c.fn), c.args, c.label)
                      for c in calls]
         elif self.portable:
-            calls, _ = without_unshippable(calls, "the worker processes")
+            calls, _ = without_unshippable(calls, "the worker processes", self._hooks.failed)
         graph = stage_graph(calls, self.values.__getitem__)
         keys = [c.key for c in calls]
         callbacks: list[Any] = [(None, None, self._pretask, self._record, None)]
@@ -105,12 +109,10 @@ class LocalDaskSession:
 
         from dask.multiprocessing import get as mp_get
 
-        from jupyter_flows.engine.states import Crashed
-
         def relay_logs(key: str, result: Any, dsk: Any, state: Any, worker_id: Any) -> None:
             logs = (getattr(result, "context", None) or {}).pop("logs", None)
             for record in logs or ():
-                reemit(record)
+                self._hooks.on_log(record)
 
         try:
             return list(mp_get(graph, keys, pool=self._pool,
@@ -119,20 +121,15 @@ class LocalDaskSession:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self.__enter__()
             reason = f"a worker process died while this ran ({exc})"
-            return [self.values[k] if k in self.values else Crashed(reason) for k in keys]
+            return [self.values[k] if k in self.values else self._hooks.crashed(reason)
+                    for k in keys]
 
     def _posttask(self, key: str, result: Any, dsk: Any, state: Any, worker_id: Any) -> None:
-        from jupyter_flows.engine.states import Running, State
-
         label = self._labels.get(key)
-        if label is None or self._on_event is None or not isinstance(result, State):
+        if label is None or self._on_event is None:
             return
-        # A call's start does not tell whether its task will run (it may skip, fail its
-        # trigger, be a parameter or a map's parent), so Running is reported here, only for
-        # states that went through attempts: observers see what the other executors report.
-        if result.run_count > 0:
-            self._on_event(label[0], label[1], Running(run_count=result.run_count))
-        self._on_event(label[0], label[1], result)
+        for change in self._hooks.result_events(result):
+            self._on_event(label[0], label[1], change)
 
     def gather(self, keys: Sequence[str]) -> list[Any]:
         return [self.values[k] for k in keys]
@@ -166,6 +163,7 @@ class LocalDaskExecutor(Executor):
     """
 
     type: Literal["local-dask"] = "local-dask"
+    config_aliases: ClassVar[tuple[str, ...]] = ("local_dask",)
     scheduler: Literal["threads", "processes", "sync"] = Field(
         "threads", description="dask local scheduler: threads, processes or sync"
     )
@@ -186,8 +184,8 @@ class LocalDaskExecutor(Executor):
         return SCHEDULER_ALIASES.get(value, value) if isinstance(value, str) else value
 
     @contextmanager
-    def start(self, on_event: EventHandler | None = None) -> Iterator[LocalDaskSession]:
-        with LocalDaskSession(self.scheduler, self.num_workers, on_event) as session:
+    def start(self, hooks: EngineHooks) -> Iterator[LocalDaskSession]:
+        with LocalDaskSession(self.scheduler, self.num_workers, hooks) as session:
             yield session
 
     def describe(self) -> str:

@@ -9,14 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from jupyter_flows.errors import LabBackendUnavailable
 
-class Unreachable(Exception):
-    """The backend cannot be used; the message names its URL and why."""
-
-    def __init__(self, url: str, reason: str) -> None:
-        self.url = url
-        self.reason = reason
-        super().__init__(f"backend at {url} is not reachable: {reason}")
+Unreachable = LabBackendUnavailable
+"""The backend cannot be used; the message names its URL and why (``errors`` tree)."""
 
 
 class Backend(Protocol):

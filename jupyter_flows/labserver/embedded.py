@@ -20,7 +20,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from jupyter_flows.errors import LocalBackendError
+from jupyter_flows.errors import BackendStartError
 from jupyter_flows.labserver.backend import Unreachable
 from jupyter_flows.local_backend import LocalBackend, healthy
 
@@ -126,9 +126,9 @@ class EmbeddedBackend:
         try:
             self.local.launch_server()
             await self._wait_healthy()
-        except (LocalBackendError, Unreachable) as exc:
+        except (BackendStartError, Unreachable) as exc:
             self.status = "failed"
-            self.error = exc.reason if isinstance(exc, Unreachable) else str(exc)
+            self.error = exc.reason
             self.log.error("jupyter-flows: the embedded backend did not start: %s", self.error)
             return
         self.status = "ready"
@@ -136,7 +136,7 @@ class EmbeddedBackend:
         if self.local.agent:
             try:
                 self.local.launch_agent()
-            except LocalBackendError as exc:
+            except BackendStartError as exc:
                 self.log.error("jupyter-flows: %s", exc)
                 return
             self.log.info("jupyter-flows: local agent %r started (labels: %s)",

@@ -29,7 +29,8 @@ from typing import IO, Any
 
 import httpx
 
-from jupyter_flows.errors import LocalBackendError
+from jupyter_flows.api.server_env import DEFAULT_DATABASE_URL, ENV_VARS
+from jupyter_flows.errors import BackendStartError, JupyterFlowsError
 from jupyter_flows.local_backend.processes import die_with_parent, stop_processes
 
 URL_ENV = "JUPYTER_FLOWS_BACKEND_URL"
@@ -39,9 +40,7 @@ DATABASE_ENV = "JUPYTER_FLOWS_DATABASE_URL"
 
 def default_database_url() -> str:
     """The database of ``up``, JupyterLab and ``server start`` unless told otherwise."""
-    from jupyter_flows.server.settings import Settings
-
-    return Settings().resolved_database_url()
+    return database_url(DEFAULT_DATABASE_URL.removeprefix("sqlite:///"))
 
 
 def default_run_log_dir() -> Path:
@@ -104,8 +103,6 @@ class LocalBackend:
                  run_log_dir: Path | None = None, settings: Mapping[str, object] | None = None,
                  output: IO[Any] | int | None = subprocess.DEVNULL,
                  log_level: str = "warning", reuse: bool = False) -> None:
-        from jupyter_flows.server.settings import ENV_VARS
-
         if database is None:
             self._tmp = tempfile.mkdtemp(prefix="jupyter-flows-")
             database = Path(self._tmp) / "backend.db"
@@ -123,7 +120,7 @@ class LocalBackend:
         self.reused = False
         unknown = set(settings or {}) - set(ENV_VARS)
         if unknown:
-            raise LocalBackendError(f"unknown server settings: {', '.join(sorted(unknown))}")
+            raise JupyterFlowsError(f"unknown server settings: {', '.join(sorted(unknown))}")
         self.server_env = {ENV_VARS[k]: str(v) for k, v in (settings or {}).items()
                            if v is not None}
         self.server: subprocess.Popen[bytes] | None = None
@@ -137,8 +134,6 @@ class LocalBackend:
         return env
 
     def child_env(self) -> dict[str, str]:
-        from jupyter_flows.server.settings import ENV_VARS
-
         env = {k: v for k, v in os.environ.items() if k not in ENV_VARS.values()}
         env.pop(KEY_ENV, None)
         env.update(self.env())
@@ -170,7 +165,7 @@ class LocalBackend:
                                            stdout=self.output, stderr=self.output,
                                            preexec_fn=die_with_parent())
         except OSError as exc:
-            raise LocalBackendError(f"the backend could not be started: {exc}") from exc
+            raise BackendStartError(self.url, f"it could not be launched: {exc}") from exc
         return self.server
 
     def launch_agent(self) -> subprocess.Popen[bytes]:
@@ -180,13 +175,14 @@ class LocalBackend:
                 env=self.child_env(), stdin=subprocess.DEVNULL, stdout=self.output,
                 stderr=self.output, preexec_fn=die_with_parent())
         except OSError as exc:
-            raise LocalBackendError(f"the local agent could not be started: {exc}") from exc
+            raise BackendStartError(self.url, f"its local agent could not be launched: {exc}"
+                                    ) from exc
         return self.agent_process
 
     def startup_problem(self) -> str | None:
         """Why the server cannot answer any more (it exited), or None."""
         if self.server is not None and self.server.poll() is not None:
-            return f"the backend exited with code {self.server.returncode} on start"
+            return f"it exited with code {self.server.returncode} on start"
         return None
 
     def wait_until_healthy(self, timeout: float) -> None:
@@ -194,11 +190,10 @@ class LocalBackend:
         while not healthy(self.url):
             problem = self.startup_problem()
             if problem:
-                raise LocalBackendError(problem)
+                raise BackendStartError(self.url, problem)
             if time.monotonic() > deadline:
                 self.stop()
-                raise LocalBackendError(f"the backend at {self.url} did not answer within "
-                                        f"{timeout:.0f} s")
+                raise BackendStartError(self.url, f"no answer within {timeout:.0f} s")
             time.sleep(0.05)
 
     def alive(self) -> bool:

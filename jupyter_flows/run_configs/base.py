@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.config import JsonDict
 
+from jupyter_flows.configs import describe_validation_error
 from jupyter_flows.errors import RunConfigError
 from jupyter_flows.run_configs.fields import ENV_NAME_PATTERN, EnvVars, Labels, anchored
 from jupyter_flows.run_configs.masking import mask_config
@@ -98,28 +99,3 @@ class RunConfig(BaseModel):
                 call_default_factory=True
             ):
                 yield name, public[name]
-
-
-def describe_validation_error(model: type[BaseModel], exc: ValidationError) -> str:
-    """One ``Model.field: message`` line per pydantic error."""
-    lines = []
-    for error in exc.errors(include_url=False):
-        loc = error["loc"]
-        where = "".join(
-            f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc
-        ).lstrip(".")
-        message = error["msg"]
-        if error["type"] == "extra_forbidden" and len(loc) == 1:
-            message = _unknown_field(model, str(loc[0]))
-        lines.append(f"{model.__name__}{'.' if where else ''}{where}: {message}")
-    return "\n".join(lines)
-
-
-def _unknown_field(model: type[BaseModel], name: str) -> str:
-    import difflib
-
-    known = [f for f in model.model_fields if f != "type"]
-    close = difflib.get_close_matches(name, known, n=1)
-    if close:
-        return f"unknown field; did you mean {close[0]!r}?"
-    return f"unknown field; known fields: {', '.join(known)}"

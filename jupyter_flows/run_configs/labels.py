@@ -53,11 +53,30 @@ def run_config_types(agent_type: str) -> list[str]:
     return [agent_type, "universal"]
 
 
+def run_config_type_names(agent_type: str) -> list[str]:
+    """Every ``type`` a stored run config the agent runs may carry: the tags and their
+    aliases (``LocalRun`` for ``local``), as written by older clients."""
+    from jupyter_flows.run_configs.parse import RUN_CONFIGS
+
+    tags = run_config_types(agent_type)
+    return sorted({*tags, *(alias for alias, tag in RUN_CONFIGS.aliases.items() if tag in tags)})
+
+
+def canonical_type(run_config_type: str | None) -> str | None:
+    """A run config's ``type`` as its tag (``LocalRun`` -> ``local``)."""
+    from jupyter_flows.run_configs.parse import RUN_CONFIGS
+
+    if run_config_type is None:
+        return None
+    return RUN_CONFIGS.aliases.get(run_config_type, run_config_type)
+
+
 def agent_mismatch(run_labels: Iterable[str], run_config_type: str | None,
                    agent_labels: Iterable[str], agent_type: str, agent_name: str) -> str:
     """Why the agent may not launch the run (``"agent 'a' (local) runs local, universal run
     configs, not docker and lacks 'gpu'"``), or ``""`` when it may."""
     problems = []
+    run_config_type = canonical_type(run_config_type)
     if run_config_type is not None and run_config_type not in run_config_types(agent_type):
         problems.append(f"runs {', '.join(run_config_types(agent_type))} run configs, "
                         f"not {run_config_type}")

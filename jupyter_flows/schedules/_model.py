@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.config import JsonDict
 
+from jupyter_flows.configs import describe_validation_error
 from jupyter_flows.errors import ScheduleError
 
 
@@ -26,7 +27,7 @@ class ScheduleModel(BaseModel):
     - refusing unknown fields and changes after creation;
     - raising ``ScheduleError`` (one ``Model.field: rule`` line per problem) when built
       directly, while validation from config (``model_validate``) reports pydantic's
-      ``ValidationError``, which :func:`describe_validation_error` words the same way;
+      ``ValidationError``, which ``configs.describe_validation_error`` words the same way;
     - equality and hashing by the JSON form, which (unlike datetime ``==``) tells the
       two 02:30s of a repeated hour apart.
     """
@@ -34,13 +35,6 @@ class ScheduleModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_require_type)
 
     type: str
-
-    @classmethod
-    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        super().__pydantic_init_subclass__(**kwargs)
-        tag = cls.model_fields["type"].default
-        if isinstance(tag, str):
-            TAGS[tag] = cls
 
     def __init__(self, /, **data: Any) -> None:
         try:
@@ -66,39 +60,3 @@ class ScheduleModel(BaseModel):
 
     def __str__(self) -> str:
         return repr(self)
-
-
-TAGS: dict[str, type[ScheduleModel]] = {}
-"""The model of every ``type`` value, to read union tags in error paths."""
-
-
-def describe_validation_error(model: type[BaseModel], exc: ValidationError) -> str:
-    """One ``Model.field: message`` line per pydantic error; union tags are left out of
-    the path, so a bad cron in a schedule reads ``Schedule.clocks[0].cron: ...``."""
-    lines = []
-    for error in exc.errors(include_url=False):
-        parts: list[str] = []
-        loc = list(error["loc"])
-        where_model: type[BaseModel] = model
-        for i, part in enumerate(loc):
-            if isinstance(part, int):
-                parts.append(f"[{part}]")
-            elif i > 0 and isinstance(loc[i - 1], int) and part in TAGS:
-                where_model = TAGS[str(part)]
-            else:
-                parts.append(f".{part}")
-        message = error["msg"]
-        if error["type"] == "extra_forbidden":
-            message = _unknown_field(where_model, str(loc[-1]))
-        lines.append(f"{model.__name__}{''.join(parts)}: {message}")
-    return "\n".join(lines)
-
-
-def _unknown_field(model: type[BaseModel], name: str) -> str:
-    import difflib
-
-    known = [field for field in model.model_fields if field != "type"]
-    close = difflib.get_close_matches(name, known, n=1)
-    if close:
-        return f"unknown field; did you mean {close[0]!r}?"
-    return f"unknown field; known fields: {', '.join(known) or 'none'}"

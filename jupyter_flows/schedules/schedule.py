@@ -10,15 +10,15 @@ call, so filters that reject everything end the search instead of hanging it.
 from __future__ import annotations
 
 import heapq
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Any, Literal, overload
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast, overload
 
-from pydantic import BeforeValidator, Field, ValidationError, field_validator
+from pydantic import BeforeValidator, Field, field_validator
 
+from jupyter_flows.configs import ConfigKind
 from jupyter_flows.errors import ScheduleError
-from jupyter_flows.schedules._model import ScheduleModel, describe_validation_error
+from jupyter_flows.schedules._model import ScheduleModel
 from jupyter_flows.schedules._time import as_aware, instant, now_utc, rule_error
 from jupyter_flows.schedules._words import join
 from jupyter_flows.schedules.adjustments import Adjustment, AnyAdjustment
@@ -182,7 +182,15 @@ def RRuleSchedule(rrule: rrulebase | str,
     return Schedule(clocks=[RRuleClock(rrule, start_date=start_date, end_date=end_date)])
 
 
-_CLOCK_TYPES = {"interval", "cron", "dates", "rrule"}
+def _schedule_models() -> list[type[ScheduleModel]]:
+    from jupyter_flows.schedules.clocks import DatesClock
+
+    return [Schedule, IntervalClock, CronClock, DatesClock, RRuleClock]
+
+
+SCHEDULES: ConfigKind[ScheduleModel] = ConfigKind(
+    "schedule", (Schedule, Clock), ScheduleError, _schedule_models)
+"""Schedule configs: a schedule, or a single clock that becomes a schedule of it."""
 
 
 def schedule_from_config(value: Schedule | Clock | Mapping[str, Any] | str | bytes
@@ -193,24 +201,5 @@ def schedule_from_config(value: Schedule | Clock | Mapping[str, Any] | str | byt
     raises ``ScheduleError`` naming the field, e.g.
     ``Schedule.clocks[0].cron: not a valid cron expression: '61 * * * *' (...)``.
     """
-    if isinstance(value, Schedule):
-        return value
-    if isinstance(value, Clock):
-        return Schedule(clocks=[value])
-    if isinstance(value, str | bytes):
-        try:
-            value = json.loads(value)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ScheduleError(f"schedule config is not valid JSON: {exc}") from None
-    if not isinstance(value, Mapping):
-        raise ScheduleError(f"a schedule config must be a Schedule, a dict or JSON text, got "
-                            f"{type(value).__name__}")
-    if value.get("type") in _CLOCK_TYPES:
-        value = {"type": "schedule", "clocks": [value]}
-    elif value.get("type") != "schedule":
-        raise ScheduleError(f"schedule config needs type 'schedule' (or a clock type: "
-                            f"{', '.join(sorted(_CLOCK_TYPES))}), got {value.get('type')!r}")
-    try:
-        return Schedule.model_validate(value)
-    except ValidationError as exc:
-        raise ScheduleError(describe_validation_error(Schedule, exc)) from None
+    loaded = SCHEDULES.load(value)
+    return Schedule(clocks=[loaded]) if isinstance(loaded, Clock) else cast(Schedule, loaded)

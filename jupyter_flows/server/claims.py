@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, and_, exists, or_, select, true, update
 from sqlalchemy.orm import Session
 
-from jupyter_flows.run_configs.labels import run_config_types
+from jupyter_flows.run_configs.labels import run_config_type_names
 from jupyter_flows.server.models import AgentModel, FlowRunLabelModel, FlowRunModel
 from jupyter_flows.server.orchestration import CLAIMABLE, record_state
 
@@ -42,7 +42,7 @@ def _due_runs(agent: AgentModel, now: datetime) -> Select[str]:
                    FlowRunModel.scheduled_start <= now,
                    ~missing_label,
                    # a run only goes to an agent that can run its run config
-                   or_(kind.is_(None), kind.in_(run_config_types(agent.type))))
+                   or_(kind.is_(None), kind.in_(run_config_type_names(agent.type))))
             .order_by(FlowRunModel.scheduled_start, FlowRunModel.created, FlowRunModel.id))
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from jupyter_flows.api import Agent, AgentMatch, Flow, FlowRun
-from jupyter_flows.run_configs.labels import agent_mismatch
+from jupyter_flows.run_configs.labels import agent_mismatch, canonical_type
 from jupyter_flows.server.auth import mask_run_config
 from jupyter_flows.server.models import AgentModel, FlowModel, FlowRunModel
 
@@ -120,7 +120,7 @@ def agent_match(session: Session, labels: list[str], run_config_type: str | None
         names = ", ".join(f"{a.name!r} ({a.type})" for a in matching)
         return AgentMatch(matched=True, agent_ids=[a.id for a in matching],
                           explanation=f"{len(matching)} online agent(s) can run it: {names}")
-    kind = run_config_type or "universal"
+    kind = canonical_type(run_config_type) or "universal"
     start = (f"start {'an' if kind == 'universal' else 'a ' + kind} agent"
              f"{f' whose labels include {wanted}' if wanted else ''} (`jupyter-flows agent "
              f"{kind if kind in {'docker', 'kubernetes', 'ecs'} else 'local'} start`)")

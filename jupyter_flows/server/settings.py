@@ -23,23 +23,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-DEFAULT_DATABASE_URL = "sqlite:///~/.jupyter-flows/backend.db"
+from jupyter_flows.api.server_env import DEFAULT_DATABASE_URL, ENV_VARS
 
-#: Environment variable for each setting read by :meth:`Settings.from_env`.
-ENV_VARS: dict[str, str] = {
-    "database_url": "JUPYTER_FLOWS_DATABASE_URL",
-    "host": "JUPYTER_FLOWS_SERVER_HOST",
-    "port": "JUPYTER_FLOWS_SERVER_PORT",
-    "api_key": "JUPYTER_FLOWS_API_KEY",
-    "lease_timeout": "JUPYTER_FLOWS_LEASE_TIMEOUT",
-    "sweep_interval": "JUPYTER_FLOWS_SWEEP_INTERVAL",
-    "agent_timeout": "JUPYTER_FLOWS_AGENT_TIMEOUT",
-    "claim_max_wait": "JUPYTER_FLOWS_CLAIM_MAX_WAIT",
-    "claim_poll_interval": "JUPYTER_FLOWS_CLAIM_POLL_INTERVAL",
-    "sqlite_busy_timeout": "JUPYTER_FLOWS_SQLITE_BUSY_TIMEOUT",
-    "stream_keepalive": "JUPYTER_FLOWS_STREAM_KEEPALIVE",
-    "stream_recheck_interval": "JUPYTER_FLOWS_STREAM_RECHECK_INTERVAL",
-}
+__all__ = ["DEFAULT_DATABASE_URL", "ENV_VARS", "Settings"]
 
 
 class Settings(BaseModel):

@@ -5,6 +5,9 @@
 
     async with in_process(Settings(database_url=...)) as http:              # ASGI, no sockets
         await http.post("/api/flows", json=...)
+
+A client-side agent for such tests is ``jupyter_flows.client.testing.finishing_agent``
+(the server and the client do not import each other).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import httpx
 from jupyter_flows.local_backend import LocalBackend, free_port
 from jupyter_flows.server.settings import Settings
 
-__all__ = ["RecordingTransport", "finishing_agent", "free_port", "in_process", "running_server"]
+__all__ = ["RecordingTransport", "free_port", "in_process", "running_server"]
 
 
 @contextmanager
@@ -64,27 +67,3 @@ class RecordingTransport(httpx.HTTPTransport):
         with self._lock:
             self.statuses[response.status_code] += 1
         return response
-
-
-def finishing_agent(url: str, name: str, labels: list[str], stop: threading.Event,
-                    claimed: list[str], errors: list[BaseException],
-                    transport: httpx.BaseTransport | None = None, wait: float = 0.5) -> None:
-    """A minimal agent loop (a thread target): claim, set Running, set Success, repeat
-    until ``stop`` is set and nothing is left; claimed run ids go to ``claimed``."""
-    from jupyter_flows.client import Client
-
-    try:
-        with Client(url, transport=transport) as client:
-            agent = client.register_agent(name, labels=labels)
-            while True:
-                claim = client.claim(agent.id, wait=wait)
-                if claim is None:
-                    if stop.is_set():
-                        return
-                    continue
-                lease = claim.lease.lease_id
-                claimed.append(claim.flow_run.id)
-                client.set_flow_run_state(claim.flow_run.id, "Running", lease_id=lease)
-                client.set_flow_run_state(claim.flow_run.id, "Success", lease_id=lease)
-    except BaseException as exc:  # reported to the test thread
-        errors.append(exc)

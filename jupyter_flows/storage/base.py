@@ -10,12 +10,12 @@ so the backend can store them and the widgets can render them as forms.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from jupyter_flows.errors import StorageError
+from jupyter_flows.configs import ConfigKind
+from jupyter_flows.errors import StorageConfigError, StorageError
 from jupyter_flows.storage.payload import Payload, load_payload, pickle_payload, script_payload
 
 if TYPE_CHECKING:
@@ -73,47 +73,32 @@ class Storage(BaseModel):
         raise NotImplementedError
 
 
-def storage_types() -> dict[str, type[Storage]]:
+def _storage_models() -> list[type[Storage]]:
     from jupyter_flows.storage.docker import Docker
     from jupyter_flows.storage.git import Git, GitHub
     from jupyter_flows.storage.local import Local
     from jupyter_flows.storage.s3 import S3
 
-    return {"local": Local, "s3": S3, "docker": Docker, "git": Git, "github": GitHub}
+    return [Local, S3, Docker, Git, GitHub]
 
 
-_ALIASES = {"Local": "local", "S3": "s3", "Docker": "docker", "Git": "git", "GitHub": "github"}
+def _local_storage() -> Storage:
+    from jupyter_flows.storage.local import Local
+
+    return Local()
+
+
+STORAGES: ConfigKind[Storage] = ConfigKind(
+    "storage", Storage, StorageConfigError, _storage_models, default=_local_storage)
+"""Storage configs: ``type`` tags, aliases (the class names), the loader."""
+
+
+def storage_types() -> dict[str, type[Storage]]:
+    """Each storage model by its ``type`` tag."""
+    return dict(STORAGES.types)
 
 
 def storage_from_config(value: Any) -> Storage:
-    """A storage from a config: a Storage, a dict or JSON text with ``type``, or a type name.
-
-    ``None`` gives ``Local()``. Unknown types and invalid fields raise ``StorageError``.
-    """
-    from jupyter_flows.executors.base import validation_message
-
-    if isinstance(value, Storage):
-        return value
-    if value is None:
-        from jupyter_flows.storage.local import Local
-
-        return Local()
-    if isinstance(value, str):
-        stripped = value.strip()
-        try:
-            value = json.loads(stripped) if stripped.startswith("{") else {"type": stripped}
-        except ValueError as exc:
-            raise StorageError(f"a storage config in JSON could not be parsed: {exc}") from None
-    if not isinstance(value, dict):
-        raise StorageError(f"a storage config must be a dict, JSON or type name, got {value!r}")
-    kinds = storage_types()
-    kind = value.get("type")
-    kind = _ALIASES.get(kind, kind) if isinstance(kind, str) else kind
-    if not isinstance(kind, str) or kind not in kinds:
-        raise StorageError(
-            f"unknown storage type {value.get('type')!r}; known types: {', '.join(kinds)}"
-        )
-    try:
-        return kinds[kind].model_validate({**value, "type": kind})
-    except ValidationError as exc:
-        raise StorageError(validation_message(kinds[kind].__name__, exc)) from None
+    """A storage from a config: a Storage, a dict, JSON text or a type name; ``None`` is
+    ``Local()``. Anything malformed raises ``StorageConfigError`` (a ``StorageError``)."""
+    return STORAGES.load(value)

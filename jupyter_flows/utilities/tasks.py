@@ -9,8 +9,8 @@ from datetime import timedelta
 from typing import Any
 
 from jupyter_flows.core.apply_map import apply_map
+from jupyter_flows.core.context import context
 from jupyter_flows.core.task import task
-from jupyter_flows.engine.context import context
 from jupyter_flows.signals import PAUSE
 
 __all__ = ["apply_map", "defaults_from_attrs", "pause_task", "task"]

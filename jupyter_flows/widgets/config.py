@@ -361,7 +361,7 @@ _LINE_START = "(?:^|\n|; )"
 def split_error_lines(text: str, model_name: str) -> list[tuple[str, str]]:
     """``(field, rule)`` for each ``Model.field: rule`` line of an error message.
 
-    Run config errors put one problem per line, executor errors join them with ``"; "``;
+    Config errors put one problem per line (older executor errors joined them with ``"; "``);
     a problem without a field (``Model: ...``, or any other text) has field ``""``.
     """
     name = re.escape(model_name)

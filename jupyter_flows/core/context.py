@@ -1,7 +1,8 @@
 """The run context a task sees while it runs: ``get_run_context()`` and ``get_logger()``.
 
 One ``ContextVar``, set by the task runner around the user's function and read through the
-two accessors below; nothing else in the engine reads it.
+two accessors below; nothing else in the engine reads it. It lives in ``core`` (below the
+engine) because ``Task.logger`` reads it too.
 """
 
 from __future__ import annotations

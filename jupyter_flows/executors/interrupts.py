@@ -16,11 +16,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from jupyter_flows.engine.states import Cancelled, State
-from jupyter_flows.engine.task_runner import TaskInterrupted
-
 NOT_RUN = "not run: the flow run was interrupted"
 INTERRUPTED = "interrupted while running (KeyboardInterrupt)"
+
+
+class TaskInterrupted(KeyboardInterrupt):
+    """Raised in a worker thread running a task when the flow run is interrupted."""
+
+
 STILL_BUSY = ("interrupted, but its thread was inside a C call (time.sleep, a C extension,"
               " blocking I/O) that Python cannot stop: the thread stops when that call"
               " returns, and its result is discarded")
@@ -34,9 +37,11 @@ def raise_in_thread(ident: int, exc_type: type[BaseException]) -> bool:
 
 
 class RunningCalls:
-    """Which worker thread runs which call, so an interrupt can reach them."""
+    """Which worker thread runs which call, so an interrupt can reach them; ``cancelled``
+    makes the Cancelled state of a call that was stopped (from the engine's hooks)."""
 
-    def __init__(self) -> None:
+    def __init__(self, cancelled: Callable[[str], Any]) -> None:
+        self._cancelled = cancelled
         self._lock = threading.Lock()
         self._threads: dict[int, str] = {}
         self._interrupted = False
@@ -46,12 +51,12 @@ class RunningCalls:
             ident = threading.get_ident()
             with self._lock:
                 if self._interrupted:
-                    return Cancelled(NOT_RUN)
+                    return self._cancelled(NOT_RUN)
                 self._threads[ident] = key
             try:
                 return fn(*args)
             except TaskInterrupted:  # it landed outside the task runner's own handling
-                return Cancelled(INTERRUPTED)
+                return self._cancelled(INTERRUPTED)
             finally:
                 with self._lock:
                     self._threads.pop(ident, None)
@@ -62,7 +67,7 @@ class RunningCalls:
         with self._lock:
             return set(self._threads.values())
 
-    def interrupt(self, grace: float) -> dict[str, State]:
+    def interrupt(self, grace: float) -> dict[str, Any]:
         """Stop every tracked call; the calls still running after ``grace`` seconds (stuck
         in C code), each with its Cancelled state."""
         with self._lock:
@@ -77,4 +82,4 @@ class RunningCalls:
                     return {}
             time.sleep(0.01)
         with self._lock:
-            return {key: Cancelled(STILL_BUSY) for key in self._threads.values()}
+            return {key: self._cancelled(STILL_BUSY) for key in self._threads.values()}
