@@ -37,6 +37,7 @@ MARKS = Path(os.environ["E2E_MARKS"])
 
 @task
 def numbers(n):
+    print(f"counting to {n}")  # a plain print, no log_stdout: still reaches the run's logs
     return list(range(n))
 
 
@@ -197,6 +198,7 @@ def test_registered_flow_runs_through_the_local_agent(backend: Backend) -> None:
     assert task_runs[("total-1", None)] == "Success"
     messages = [r.message for r in backend.client.read_logs(run_id, limit=500).items]
     assert any("squaring 3" in m for m in messages), messages  # log_stdout of a map child
+    assert "counting to 4" in messages, messages  # a plain print (issue 10)
     assert any("total is 14" in m for m in messages), messages
     history = [s.state for s in backend.client.get_flow_run_states(run_id)]
     assert history[:3] == ["Scheduled", "Submitted", "Running"] and history[-1] == "Success"

@@ -117,6 +117,10 @@ def execute_flow_run(flow_run_id: str, client: Client | None = None,
                 reporter.flush()
                 client.set_flow_run_state(flow_run_id, "Failed", str(exc), lease_id=lease_id)
                 return 1
+            # nobody watches this process's stdout: what tasks print becomes their log
+            # records, so it reaches the run's logs in the backend (and the run view)
+            for task in flow.tasks:
+                task.log_stdout = True
             if flow.executor is not None and not (run.executor or flow_record.executor):
                 executor = executor_from_config(flow.executor)
             try:
