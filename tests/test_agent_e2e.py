@@ -185,6 +185,8 @@ def created_run(b: Backend, stdout: str) -> str:
 
 
 # ------------------------------------------------------------------------ the happy path
+# no crash is wanted here: a lease that outlasts a busy machine's pauses
+@pytest.mark.lease_timeout(20)
 def test_registered_flow_runs_through_the_local_agent(backend: Backend) -> None:
     backend.start_agent()
     out = backend.cli("run", "squares", "--param", "n=4", "--watch")
@@ -204,6 +206,8 @@ def test_registered_flow_runs_through_the_local_agent(backend: Backend) -> None:
     assert history[:3] == ["Scheduled", "Submitted", "Running"] and history[-1] == "Success"
 
 
+# no crash is wanted here: a lease that outlasts a busy machine's pauses
+@pytest.mark.lease_timeout(20)
 def test_logs_follow_a_run_from_before_it_starts_to_its_end(backend: Backend) -> None:
     """``get logs --follow`` waits on the run's event stream: started before any agent, it
     prints each log line once, as the run writes it, and exits when the run ends."""
@@ -226,6 +230,8 @@ def test_logs_follow_a_run_from_before_it_starts_to_its_end(backend: Backend) ->
     assert any("total is 14" in line for line in printed)
 
 
+# no crash is wanted here: a lease that outlasts a busy machine's pauses
+@pytest.mark.lease_timeout(20)
 def test_a_failing_flow_fails_the_watch_with_its_error(backend: Backend) -> None:
     backend.start_agent()
     out = backend.cli("run", "broken", "--watch", check=False)
@@ -345,6 +351,8 @@ def test_four_agents_run_two_hundred_runs_exactly_once(backend: Backend) -> None
 
 
 # --------------------------------------------------------------------------- bad input
+# no crash is wanted here: a lease that outlasts a busy machine's pauses
+@pytest.mark.lease_timeout(20)
 def test_a_run_config_of_another_platform_is_not_claimed_and_says_why(backend: Backend
                                                                        ) -> None:
     """Issue 10: the local agent took a DockerRun and failed it; now it never claims it, the
