@@ -328,7 +328,7 @@ class FlowMagics(Magics):
         self.last_submitted = run_id
         version = submission.registration.version
         print(f"submitted flow {name!r} (version {version}): run {run_id}, "
-              f"{submission.run.state}")
+              f"{submission.created_state}")
         for line in unmatched_lines(submission.run):
             print(line)
         print(f"  {run_link(submission.backend_url, run_id)}")

@@ -23,8 +23,9 @@ __all__ = ["Submission", "run_link", "run_status", "run_view_uri", "submit_flow"
 @dataclass
 class Submission:
     registration: FlowRegistration
-    run: FlowRun
+    run: FlowRun  # as read back just after creation, with ``agent_match``
     backend_url: str
+    created_state: str  # the state it was created in: ``run.state`` may already be an agent's
 
 
 def run_link(backend_url: str, run_id: str) -> str:
@@ -46,7 +47,7 @@ def submit_flow(flow: Flow, client: Client, *, parameters: Mapping[str, Any] | N
     created = client.create_flow_run(registration.id, parameters=dict(parameters or {}),
                                      labels=chosen or None)
     run = client.get_flow_run(created.id)  # with agent_match: can an online agent take it?
-    return Submission(registration, run, client.url)
+    return Submission(registration, run, client.url, created.state)
 
 
 def run_status(client: Client, run_id: str, log_count: int = 10
