@@ -177,6 +177,89 @@ def test_flows_runs_states_and_logs_through_the_proxy(api: Api, live_backend: st
     assert status == 409 and "Cancelled is a finished state" in refused["detail"]
 
 
+def _sse_events(text: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """(id, event, data) of each event in a Server-Sent Events body (comments skipped)."""
+    events = []
+    for block in text.replace("\r\n", "\n").split("\n\n"):
+        fields: dict[str, str] = {}
+        for line in block.split("\n"):
+            name, sep, value = line.partition(":")
+            if sep and name:
+                fields[name] = value.removeprefix(" ")
+        if "event" in fields:
+            events.append((fields.get("id", ""), fields["event"], json.loads(fields["data"])))
+    return events
+
+
+def test_a_runs_events_stream_through_the_proxy_as_they_happen(
+        jp_fetch: Any, jp_asyncio_loop: Any, live_backend: str) -> None:
+    with Client(live_backend) as client:
+        flow = client.register_flow("lab-stream", SPEC)
+        run = client.create_flow_run(flow.id)
+    received: list[bytes] = []
+
+    def on_chunk(chunk: bytes) -> None:
+        # the run is cancelled only once its first event came through: a proxy that kept
+        # the stream until it ended would never get here, and the fetch would time out
+        if not received:
+            with Client(live_backend) as writer:
+                writer.set_flow_run_state(run.id, "Cancelled", message="streamed")
+        received.append(chunk)
+
+    response = jp_asyncio_loop.run_until_complete(jp_fetch(
+        "jupyter-flows", "api", "flow_runs", run.id, "events",
+        headers={"Accept": "text/event-stream"}, streaming_callback=on_chunk,
+        request_timeout=60))
+    assert response.code == 200
+    assert response.headers["Content-Type"].startswith("text/event-stream")
+    events = _sse_events(b"".join(received).decode())
+    assert [(kind, data.get("state")) for _, kind, data in events] == [
+        ("flow_run_state", "Scheduled"), ("flow_run_state", "Cancelled"), ("end", "Cancelled")]
+    assert len(received) >= 2  # the first event came on its own, before the rest existed
+
+    resumed: list[bytes] = []
+    jp_asyncio_loop.run_until_complete(jp_fetch(
+        "jupyter-flows", "api", "flow_runs", run.id, "events",
+        headers={"Accept": "text/event-stream", "Last-Event-ID": events[0][0]},
+        streaming_callback=resumed.append, request_timeout=60))
+    again = _sse_events(b"".join(resumed).decode())
+    assert [kind for _, kind, _ in again] == ["flow_run_state", "end"]  # from after seq 1
+
+
+def test_the_change_feed_streams_through_the_proxy(
+        jp_fetch: Any, jp_asyncio_loop: Any, live_backend: str) -> None:
+    from tornado.httpclient import HTTPClientError as Cut
+
+    received: list[bytes] = []
+
+    def on_chunk(chunk: bytes) -> None:
+        received.append(chunk)
+        kinds = [kind for _, kind, _ in _sse_events(b"".join(received).decode())]
+        if kinds == ["ready"]:  # the feed is live: make a change for it to carry
+            with Client(live_backend) as client:
+                client.register_flow("lab-feed", SPEC)
+        if "flow" in kinds:
+            raise RuntimeError("seen")  # closes the connection: the test has what it wants
+
+    with pytest.raises((RuntimeError, Cut)):
+        jp_asyncio_loop.run_until_complete(jp_fetch(
+            "jupyter-flows", "api", "events", headers={"Accept": "text/event-stream"},
+            streaming_callback=on_chunk, request_timeout=60))
+    events = _sse_events(b"".join(received).decode())
+    flows = [data for _, kind, data in events if kind == "flow"]
+    assert flows and flows[0]["flow"]["name"] == "lab-feed"
+
+
+@pytest.mark.parametrize("flows_settings", ["down"], indirect=True)
+def test_a_stream_from_a_backend_that_is_down_is_a_502(jp_fetch: Any, jp_asyncio_loop: Any
+                                                        ) -> None:
+    response = jp_asyncio_loop.run_until_complete(jp_fetch(
+        "jupyter-flows", "api", "events", headers={"Accept": "text/event-stream"},
+        raise_error=False, request_timeout=60))
+    assert response.code == 502
+    assert "is not reachable" in json.loads(response.body)["message"]
+
+
 def test_unknown_runs_and_bad_paths(api: Api) -> None:
     status, body = api("flow_runs/nope")
     assert status == 404 and "nope" in body["detail"]

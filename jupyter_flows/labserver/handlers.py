@@ -1,8 +1,9 @@
 """HTTP handlers: ``GET /jupyter-flows/api/config`` and the proxy for everything else.
 
 ``/jupyter-flows/api/PATH?QUERY`` is forwarded as ``BACKEND/api/PATH?QUERY`` with the
-configured API key as a bearer token. The backend's answer (status, JSON body) comes back
-as it is; a backend that cannot be reached gives a 502 whose ``message`` reads
+configured API key as a bearer token; event streams go through
+:mod:`~jupyter_flows.labserver.streaming` as they come. The backend's answer (status,
+JSON body) comes back as it is; a backend that cannot be reached gives a 502 whose ``message`` reads
 ``backend at URL is not reachable: REASON``.
 """
 
@@ -17,6 +18,7 @@ from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
 from jupyter_flows.labserver.backend import Backend, Unreachable
+from jupyter_flows.labserver.streaming import forward_stream, wants_stream
 
 #: Backend paths the proxy forwards: plain segments, no ``..``.
 _PATH = re.compile(r"^[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-.]+)*$")
@@ -62,6 +64,9 @@ class ProxyHandler(_Base):
             await backend.ready()
         except Unreachable as exc:
             self._json(502, {"message": str(exc), "backend_url": exc.url})
+            return
+        if method == "GET" and wants_stream(path, self.request.headers.get("Accept", "")):
+            await forward_stream(self, backend.url, path, backend.api_key)
             return
         url = f"{backend.url}/api/{path}"
         if self.request.query:

@@ -5,6 +5,21 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import { APIError, describeError } from './models/errors';
+import type { FeedSource } from './models/eventFeed';
+
+/**
+ * An EventSource on `/jupyter-flows/api/<endPoint>`: the proxy passes the backend's
+ * Server-Sent Events through as they come. The Jupyter login cookie authenticates it (an
+ * EventSource cannot send headers), or the token when the server was opened with one.
+ */
+export function openEventSource(endPoint: string): FeedSource {
+  const settings = ServerConnection.makeSettings();
+  let url = URLExt.join(settings.baseUrl, 'jupyter-flows', 'api', endPoint);
+  if (settings.token) {
+    url += `${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(settings.token)}`;
+  }
+  return new EventSource(url, { withCredentials: true });
+}
 
 /**
  * Call `/jupyter-flows/api/<endPoint>` and parse its JSON answer (null for a 204).

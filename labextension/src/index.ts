@@ -19,7 +19,7 @@ import { DisposableDelegate } from '@lumino/disposable';
 
 import { CellSync } from './cellSync';
 import { CommandIDs } from './commands';
-import { requestAPI } from './handler';
+import { openEventSource, requestAPI } from './handler';
 import { flowsIcon } from './icons';
 import { handleRunLinks, watchOutputs } from './links';
 import { BackendAPI } from './models/api';
@@ -52,7 +52,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null,
     notebooks: INotebookTracker | null
   ) => {
-    const api = new BackendAPI(requestAPI);
+    const api = new BackendAPI(requestAPI, openEventSource);
     const sidebar = new FlowsSidebar({
       model: new SidebarModel(api),
       openRun: id => void app.commands.execute(CommandIDs.openRun, { id })

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { Backoff, Poller } from '../src/models/backoff';
+import { Backoff } from '../src/models/backoff';
+import { EventFeed } from '../src/models/eventFeed';
+import { FakeSource } from './fixtures';
 
 describe('Backoff', () => {
   it('grows while idle up to the maximum and resets when busy', () => {
@@ -14,60 +16,76 @@ describe('Backoff', () => {
   });
 });
 
-describe('Poller', () => {
-  beforeEach(() => vi.useFakeTimers());
-  afterEach(() => vi.useRealTimers());
-
-  it('ticks at once, then after the backoff delay, and stops', async () => {
-    let busy = true;
-    const tick = vi.fn(async () => busy);
-    const poller = new Poller(tick, { min: 100, max: 1000, factor: 2 });
-    poller.start();
-    await vi.advanceTimersByTimeAsync(0);
-    expect(tick).toHaveBeenCalledTimes(1);
-    await vi.advanceTimersByTimeAsync(100);
-    expect(tick).toHaveBeenCalledTimes(2);
-    busy = false;
-    await vi.advanceTimersByTimeAsync(100); // third tick: idle, next delay 200
-    expect(tick).toHaveBeenCalledTimes(3);
-    await vi.advanceTimersByTimeAsync(150);
-    expect(tick).toHaveBeenCalledTimes(3);
-    await vi.advanceTimersByTimeAsync(50);
-    expect(tick).toHaveBeenCalledTimes(4);
-    poller.stop();
-    await vi.advanceTimersByTimeAsync(5000);
-    expect(tick).toHaveBeenCalledTimes(4);
-    expect(poller.isRunning).toBe(false);
+describe('EventFeed', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
   });
 
-  it('treats a failing tick as idle and keeps polling', async () => {
-    const tick = vi.fn(async () => {
-      throw new Error('down');
+  function setUp() {
+    const sources: FakeSource[] = [];
+    const got: [string, unknown][] = [];
+    const statuses: boolean[] = [];
+    const feed = new EventFeed(endPoint => {
+      const source = new FakeSource(endPoint);
+      sources.push(source);
+      return source;
+    }, {
+      events: ['log', 'end'],
+      endPoint: lastId => (lastId ? `events?after=${lastId}` : 'events'),
+      onEvent: (kind, data) => got.push([kind, data]),
+      onStatus: open => statuses.push(open),
+      backoff: new Backoff({ min: 100, max: 1000, factor: 2 })
     });
-    const poller = new Poller(tick, { min: 100, max: 400, factor: 2 });
-    poller.start();
-    await vi.advanceTimersByTimeAsync(0);
-    await vi.advanceTimersByTimeAsync(200);
-    await vi.advanceTimersByTimeAsync(400);
-    expect(tick).toHaveBeenCalledTimes(3);
-    expect(poller.backoff.delay).toBe(400);
-    poller.stop();
+    return { feed, sources, got, statuses };
+  }
+
+  it('delivers the events it listens to, parsed, and remembers the last id', () => {
+    const { feed, sources, got } = setUp();
+    feed.start();
+    feed.start(); // already following: no second stream
+    expect(sources.map(s => s.endPoint)).toEqual(['events']);
+    sources[0]!.open();
+    sources[0]!.emit('log', { id: 1 }, '7');
+    sources[0]!.emit('other', { id: 2 }, '8');
+    expect(got).toEqual([['log', { id: 1 }]]);
+    expect(feed.lastId).toBe('7');
   });
 
-  it('refresh ticks now, resets the delay and never overlaps ticks', async () => {
-    let release: () => void = () => {};
-    const tick = vi.fn(() => new Promise<boolean>(resolve => (release = () => resolve(false))));
-    const poller = new Poller(tick, { min: 100, max: 1000, factor: 4 });
-    poller.start();
-    const again = poller.refresh(); // a tick is in flight: no second one
-    expect(tick).toHaveBeenCalledTimes(1);
-    release();
-    await again;
-    expect(poller.backoff.delay).toBe(400);
-    void poller.refresh();
-    expect(tick).toHaveBeenCalledTimes(2);
-    release();
-    await vi.advanceTimersByTimeAsync(0);
-    poller.stop();
+  it('leaves reconnecting to the browser, and reopens after a backoff once it gives up', () => {
+    const { feed, sources, statuses } = setUp();
+    feed.start();
+    sources[0]!.open();
+    sources[0]!.emit('log', {}, '3');
+    sources[0]!.fail(false); // the browser reconnects by itself
+    vi.advanceTimersByTime(5000);
+    expect(sources).toHaveLength(1);
+    sources[0]!.fail(true); // a 502: it gave up
+    expect(sources[0]!.closed).toBe(true);
+    vi.advanceTimersByTime(99);
+    expect(sources).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(sources.map(s => s.endPoint)).toEqual(['events', 'events?after=3']);
+    sources[1]!.fail(true);
+    vi.advanceTimersByTime(199);
+    expect(sources).toHaveLength(2); // the delay grew
+    vi.advanceTimersByTime(1);
+    expect(sources).toHaveLength(3);
+    sources[2]!.open();
+    expect(statuses).toEqual([true, false, false, false, true]);
+  });
+
+  it('stops: the stream is closed and nothing is reopened or delivered', () => {
+    const { feed, sources, got } = setUp();
+    feed.start();
+    sources[0]!.fail(true);
+    feed.stop();
+    vi.advanceTimersByTime(10000);
+    expect(sources).toHaveLength(1);
+    expect(feed.isFollowing).toBe(false);
+    sources[0]!.emit('log', {}, '1');
+    expect(got).toEqual([]);
   });
 });

@@ -71,3 +71,53 @@ export function flowRun(overrides: Partial<FlowRun> = {}): FlowRun {
     ...overrides
   };
 }
+
+/** A fake EventSource: the test opens, emits events on, and fails it. */
+export class FakeSource {
+  constructor(readonly endPoint: string) {}
+
+  readyState = 0;
+  closed = false;
+  onopen: ((event: Event) => void) | null = null;
+  onerror: ((event: Event) => void) | null = null;
+
+  addEventListener(type: string, listener: (event: MessageEvent) => void): void {
+    this._listeners.set(type, [...(this._listeners.get(type) ?? []), listener]);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.readyState = 2;
+  }
+
+  open(): void {
+    this.readyState = 1;
+    this.onopen?.(new Event('open'));
+  }
+
+  emit(kind: string, data: unknown, id = ''): void {
+    const event = new MessageEvent(kind, { data: JSON.stringify(data), lastEventId: id });
+    for (const listener of this._listeners.get(kind) ?? []) {
+      listener(event);
+    }
+  }
+
+  /** The browser gave up (`closed`: e.g. a 502) or is reconnecting by itself. */
+  fail(closed: boolean): void {
+    this.readyState = closed ? 2 : 0;
+    this.onerror?.(new Event('error'));
+  }
+
+  private _listeners = new Map<string, ((event: MessageEvent) => void)[]>();
+}
+
+/** An API whose event streams are FakeSources, listed in the order they were opened. */
+export function withStreams(api: BackendAPI): { api: BackendAPI; sources: FakeSource[] } {
+  const sources: FakeSource[] = [];
+  const streaming = new BackendAPI(api.request, endPoint => {
+    const source = new FakeSource(endPoint);
+    sources.push(source);
+    return source;
+  });
+  return { api: streaming, sources };
+}

@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { RunModel } from '../src/models/runModel';
 import type { LogRecord, TaskRun } from '../src/types';
-import { fakeApi, flow, flowRun } from './fixtures';
+import { fakeApi, flow, flowRun, withStreams } from './fixtures';
 
 const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
 const at = (ms: number): string => new Date(T0 + ms).toISOString();
@@ -112,5 +112,79 @@ describe('RunModel', () => {
     expect(await model.refresh()).toBe(false);
     expect(model.error).toBe('backend at X is not reachable: refused');
     expect(model.flow?.name).toBe('etl');
+  });
+
+  describe('following the events stream', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    function following() {
+      vi.useFakeTimers();
+      const { model: plain, state, calls } = setUp();
+      const { api, sources } = withStreams(plain.api);
+      const model = new RunModel(api, 'run1');
+      let signals = 0;
+      model.changed.connect(() => {
+        signals += 1;
+      });
+      return { model, state, calls, sources, signals: () => signals };
+    }
+
+    it('applies states, task runs and logs as they come, once each', async () => {
+      const { model, state, sources, signals } = following();
+      state.logs = [log(1)];
+      await model.refresh();
+      model.follow();
+      expect(sources.map(s => s.endPoint)).toEqual(['flow_runs/run1/events']);
+      const stream = sources[0]!;
+      // the stream starts from the beginning: what refresh loaded is not added twice
+      stream.emit('flow_run_state', { seq: 1, state: 'Scheduled', message: 'created', timestamp: at(0), version: 1 }, '1');
+      stream.emit('log', log(1), '2');
+      stream.emit('task_run_state', { task_slug: 'extract-1', map_index: null, state: 'Running', message: null, timestamp: at(2000) }, '3');
+      stream.emit('log', log(2, 'extract-1', 2500), '4');
+      stream.emit('task_run_state', { task_slug: 'extract-1', map_index: null, state: 'Success', message: 'done', timestamp: at(4000) }, '5');
+      stream.emit('flow_run_state', { seq: 6, state: 'Success', message: 'all good', timestamp: at(5000), version: 5 }, '6');
+      const before = signals();
+      vi.advanceTimersByTime(50);
+      expect(signals()).toBe(before + 1); // one signal for the burst
+      expect(model.logs.map(record => record.id)).toEqual([1, 2]);
+      expect(model.states.map(s => s.state)).toEqual(['Scheduled', 'Running', 'Success']);
+      expect(model.run?.state).toBe('Success');
+      expect(model.taskRuns).toEqual([{ task_slug: 'extract-1', map_index: null, state: 'Success', message: 'done', timestamp: at(4000) }]);
+      expect(model.taskRows(T0 + 9000).find(row => row.slug === 'extract-1')!.duration).toBe(2000);
+    });
+
+    it('stops at end and reads the run once more', async () => {
+      const { model, state, calls, sources } = following();
+      await model.refresh();
+      model.follow();
+      state.run = flowRun({ state: 'Failed' });
+      const runReads = () => calls.filter(c => c.endPoint === 'flow_runs/run1').length;
+      const reads = runReads();
+      sources[0]!.emit('end', { state: 'Failed' }, '9');
+      await vi.runAllTimersAsync();
+      expect(sources[0]!.closed).toBe(true);
+      expect(model.isFollowing).toBe(false);
+      expect(runReads()).toBe(reads + 1);
+      expect(model.run?.state).toBe('Failed');
+    });
+
+    it('says why when the stream fails, and resumes after the last event', async () => {
+      const { model, state, sources } = following();
+      await model.refresh();
+      model.follow();
+      sources[0]!.emit('log', log(1), '4');
+      state.run = new Error('backend at X is not reachable: refused') as never;
+      sources[0]!.fail(true);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(model.error).toBe('backend at X is not reachable: refused');
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(sources.map(s => s.endPoint)).toEqual(['flow_runs/run1/events', 'flow_runs/run1/events?after=4']);
+      state.run = flowRun({ state: 'Running' });
+      sources[1]!.open();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(model.error).toBeNull();
+    });
   });
 });

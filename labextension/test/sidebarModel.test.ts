@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 
 import { APIError } from '../src/models/errors';
 import { SidebarModel, summarizeFlows } from '../src/models/sidebarModel';
-import { fakeApi, flow, flowRun } from './fixtures';
+import { fakeApi, flow, flowRun, withStreams } from './fixtures';
 
 const CONFIG = { backend_url: 'http://127.0.0.1:1234', embedded: true, source: 'embedded',
                  api_key_configured: false, status: 'ready', agent: null };
@@ -90,5 +90,42 @@ describe('SidebarModel without the server extension', () => {
     await model.refresh();
     expect(model.status).toBe('error');
     expect(model.error).toMatch(/server extension is not enabled/);
+  });
+});
+
+describe('SidebarModel following the change feed', () => {
+  it('reads the lists when the feed is ready and once per burst of changes', async () => {
+    vi.useFakeTimers();
+    try {
+      const flows = [flow()];
+      const { api: plain, calls } = fakeApi({
+        config: CONFIG,
+        flows: () => ({ items: flows, total: flows.length, limit: 200, offset: 0 }),
+        flow_runs: { items: [], total: 0, limit: 50, offset: 0 },
+        agents: [AGENT]
+      });
+      const { api, sources } = withStreams(plain);
+      const model = new SidebarModel(api);
+      model.follow();
+      expect(sources.map(s => s.endPoint)).toEqual(['events']);
+      const flowReads = () => calls.filter(c => c.endPoint.startsWith('flows')).length;
+      expect(flowReads()).toBe(0); // nothing is read until the feed is live
+      sources[0]!.emit('ready', { instance: 'i' }, 'i:0');
+      await vi.advanceTimersByTimeAsync(200);
+      expect(flowReads()).toBe(1);
+      flows.push(flow({ id: 'f2', name: 'other' }));
+      for (let n = 1; n <= 5; n++) {
+        sources[0]!.emit(n % 2 ? 'flow' : 'flow_run', {}, `i:${n}`);
+      }
+      await vi.advanceTimersByTimeAsync(200);
+      expect(flowReads()).toBe(2);
+      expect(model.flows.map(f => f.name)).toEqual(['etl', 'other']);
+      await vi.advanceTimersByTimeAsync(60000);
+      expect(flowReads()).toBe(2); // no polling
+      model.unfollow();
+      expect(sources[0]!.closed).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

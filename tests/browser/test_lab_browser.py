@@ -121,6 +121,33 @@ def test_the_run_view_shows_task_states_config_and_logs(page: Any, lab: Lab) -> 
     screenshot(page, "03-run-view")
 
 
+def test_the_run_view_follows_the_events_stream_without_polling(page: Any, lab: Lab) -> None:
+    start = datetime.now(timezone.utc) + timedelta(seconds=6)
+    with Client(lab.backend_url) as client:
+        run = client.create_flow_run(flow_name=FLOW, scheduled_start=start)
+    requests: list[str] = []
+
+    def seen(request: Any) -> None:
+        requests.append(request.url)
+
+    page.on("request", seen)
+    refresh_panel(page)
+    run_row(page, run.id).click()
+    view = run_view(page, run.id)
+    wait_state(view, "Scheduled", timeout=10_000)
+    wait_state(view, "Success")  # moved there by the stream alone
+    view.locator('.jp-flows-task[data-slug="total-1"][data-state="Success"]').wait_for()
+    view.locator(".jp-flows-logs").locator("text=total of 3 values is 12").wait_for()
+    page.remove_listener("request", seen)
+    mine = [url for url in requests if f"/jupyter-flows/api/flow_runs/{run.id}" in url]
+    streams = [url for url in mine if "/events" in url]
+    task_reads = [url for url in mine if url.split("?")[0].endswith("/task_runs")]
+    assert len(streams) == 1, mine
+    # one read when the view opened and one when the stream said the run ended; a poller
+    # would have read them every second or so for the 6 s the run waited
+    assert len(task_reads) <= 2, mine
+
+
 def test_run_again_takes_new_parameters(page: Any, lab: Lab) -> None:
     view = run_view(page, _runs["first"])
     view.locator(".jp-flows-run-again").click()

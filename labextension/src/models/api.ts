@@ -13,6 +13,7 @@ import type {
   StateRecord,
   TaskRun
 } from '../types';
+import type { SourceFactory } from './eventFeed';
 
 /** Makes a request to `/jupyter-flows/api/<endPoint>`; `requestAPI` in the app. */
 export type RequestFn = <T>(endPoint: string, init?: RequestInit) => Promise<T>;
@@ -43,7 +44,11 @@ function query(params: Record<string, string | number | null | undefined>): stri
 const post = (body: unknown): RequestInit => ({ method: 'POST', body: JSON.stringify(body) });
 
 export class BackendAPI {
-  constructor(readonly request: RequestFn) {}
+  /** `openStream` opens the backend's event streams; without it, views load but do not follow. */
+  constructor(
+    readonly request: RequestFn,
+    readonly openStream: SourceFactory | null = null
+  ) {}
 
   config(): Promise<BackendConfig> {
     return this.request<BackendConfig>('config');

@@ -8,6 +8,7 @@ import type { Flow, FlowRun, JSONObject, LogRecord, StateRecord, TaskRun } from 
 import type { BackendAPI } from './api';
 import { DagLayout, layoutDag, NodeState, nodeStates } from './dag';
 import { errorText } from './errors';
+import { EventFeed } from './eventFeed';
 import { parseTime } from './format';
 import { isCancellable, isFinished, stateCategory } from './states';
 
@@ -23,6 +24,20 @@ export interface TaskRow {
   /** When it reached its current state, counted from the run's start. */
   offset: number | null;
 }
+
+/** The kinds of a run's events stream (`GET /api/flow_runs/{id}/events`). */
+export const RUN_EVENTS = ['flow_run_state', 'task_run_state', 'log', 'end'] as const;
+
+interface FlowRunStateEvent {
+  seq: number;
+  state: string;
+  message: string | null;
+  timestamp: string;
+  version: number;
+}
+
+/** Events arriving within this many ms make one `changed` signal (a burst of logs). */
+const EMIT_DELAY = 30;
 
 /** Logs kept in memory per run; older lines are dropped (the backend keeps them all). */
 export const MAX_LOG_LINES = 5000;
@@ -80,6 +95,117 @@ export class RunModel {
     }
     this._changed.emit();
     return !this.error && !this.isFinished;
+  }
+
+  get isFollowing(): boolean {
+    return this._feed !== null;
+  }
+
+  /**
+   * Follow the run's events stream from its start, applying each event as it comes, until
+   * the backend sends `end`. Applying is idempotent, so what `refresh` already loaded is
+   * not added twice.
+   */
+  follow(): void {
+    const open = this.api.openStream;
+    if (this._feed || !open) {
+      return;
+    }
+    const path = `flow_runs/${encodeURIComponent(this.runId)}/events`;
+    this._feed = new EventFeed(open, {
+      events: RUN_EVENTS,
+      endPoint: lastId => (lastId ? `${path}?after=${encodeURIComponent(lastId)}` : path),
+      onEvent: (kind, data) => this.apply(kind, data),
+      // a failed stream: say why (the REST call carries the proxy's message); an open one
+      // after a failure: catch up on what the stream will not resend (the run itself)
+      onStatus: open => {
+        if (!open || this.error) {
+          void this.refresh();
+        }
+      }
+    });
+    this._feed.start();
+  }
+
+  unfollow(): void {
+    this._feed?.stop();
+    this._feed = null;
+  }
+
+  /** One event of the run's stream. */
+  apply(kind: string, data: unknown): void {
+    switch (kind) {
+      case 'flow_run_state':
+        this._applyRunState(data as FlowRunStateEvent);
+        break;
+      case 'task_run_state':
+        this._applyTaskRun(data as TaskRun);
+        break;
+      case 'log':
+        this._applyLog(data as LogRecord);
+        break;
+      case 'end':
+        // finished: nothing more will come; read the run once for what events do not carry
+        this.unfollow();
+        void this.refresh();
+        return;
+      default:
+        return;
+    }
+    this._scheduleEmit();
+  }
+
+  private _applyRunState(event: FlowRunStateEvent): void {
+    if (this.run && event.version >= this.run.version) {
+      this.run = {
+        ...this.run,
+        state: event.state,
+        state_message: event.message,
+        state_timestamp: event.timestamp,
+        version: event.version
+      };
+    }
+    const known = this.states.some(s => s.version === event.version && s.state === event.state);
+    if (!known) {
+      this.states.push({ id: event.seq, state: event.state, message: event.message,
+                         timestamp: event.timestamp, version: event.version });
+      this.states.sort((a, b) => a.version - b.version);
+    }
+  }
+
+  private _applyTaskRun(event: TaskRun): void {
+    const update: TaskRun = { task_slug: event.task_slug, map_index: event.map_index,
+                              state: event.state, message: event.message,
+                              timestamp: event.timestamp };
+    const index = this.taskRuns.findIndex(
+      run => run.task_slug === update.task_slug && run.map_index === update.map_index);
+    if (index < 0) {
+      this.taskRuns.push(update);
+    } else if ((parseTime(update.timestamp) ?? 0) >= (parseTime(this.taskRuns[index]!.timestamp) ?? 0)) {
+      this.taskRuns[index] = update;
+    }
+    this._observe([update]);
+  }
+
+  private _applyLog(record: LogRecord): void {
+    if (record.id <= this.logCursor) {
+      return;
+    }
+    this._noteLogStart(record);
+    this.logs.push(record);
+    this.logCursor = record.id;
+    if (this.logs.length > MAX_LOG_LINES) {
+      this.logs.splice(0, this.logs.length - MAX_LOG_LINES);
+    }
+  }
+
+  private _scheduleEmit(): void {
+    if (this._emitTimer === null) {
+      this._emitTimer = setTimeout(() => {
+        this._emitTimer = null;
+        this._changed.emit();
+      }, EMIT_DELAY);
+    }
   }
 
   /** Set the run Cancelled (allowed from every unfinished state, without a lease). */
@@ -166,17 +292,13 @@ export class RunModel {
   private async _readLogs(): Promise<void> {
     for (let page = 0; page < LOG_PAGES_PER_REFRESH; page++) {
       const answer = await this.api.logs(this.runId, this.logCursor, LOG_PAGE);
-      for (const record of answer.items) {
-        const time = parseTime(record.timestamp);
-        if (record.task_slug && time !== null) {
-          const known = this._starts.get(record.task_slug);
-          if (known === undefined || time < known) {
-            this._starts.set(record.task_slug, time);
-          }
-        }
+      // the stream may have delivered some of these while the page was on its way
+      const fresh = answer.items.filter(record => record.id > this.logCursor);
+      for (const record of fresh) {
+        this._noteLogStart(record);
       }
-      this.logs.push(...answer.items);
-      this.logCursor = answer.next_after;
+      this.logs.push(...fresh);
+      this.logCursor = Math.max(this.logCursor, answer.next_after);
       if (answer.items.length < LOG_PAGE) {
         break;
       }
@@ -186,6 +308,19 @@ export class RunModel {
     }
   }
 
+  /** A task's first log line tells when it started, if nothing earlier did. */
+  private _noteLogStart(record: LogRecord): void {
+    const time = parseTime(record.timestamp);
+    if (record.task_slug && time !== null) {
+      const known = this._starts.get(record.task_slug);
+      if (known === undefined || time < known) {
+        this._starts.set(record.task_slug, time);
+      }
+    }
+  }
+
   private _starts = new Map<string, number>();
+  private _feed: EventFeed | null = null;
+  private _emitTimer: ReturnType<typeof setTimeout> | null = null;
   private _changed = new Signal<this, void>(this);
 }

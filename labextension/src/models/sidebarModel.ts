@@ -6,6 +6,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import type { Agent, AgentMatch, BackendConfig, Flow, FlowRun } from '../types';
 import type { BackendAPI } from './api';
 import { APIError, errorText } from './errors';
+import { EventFeed } from './eventFeed';
 import { isFinished, stateCategory } from './states';
 
 export interface RunFilter {
@@ -28,6 +29,12 @@ export const NOT_ENABLED =
   'the jupyter-flows server extension is not enabled in this Jupyter server ' +
   '(/jupyter-flows/api/config answered 404): install jupyter-flows[notebook] where ' +
   'Jupyter runs and restart it';
+
+/** The kinds of the backend's change feed (`GET /api/events`). */
+export const CHANGE_EVENTS = ['ready', 'reset', 'flow', 'flow_run', 'agent'] as const;
+
+/** Changes arriving within this many ms are read with one refresh. */
+const REFRESH_DELAY = 150;
 
 /** At most this many waiting runs get their agent match looked up on each refresh. */
 const MATCH_LOOKUPS = 10;
@@ -99,6 +106,52 @@ export class SidebarModel {
     return match && !match.matched ? match.explanation : null;
   }
 
+  get isFollowing(): boolean {
+    return this._feed !== null;
+  }
+
+  /**
+   * Follow the backend's change feed: `ready` (and `reset`, after missed changes) loads the
+   * lists, and every flow, run or agent change reads them again, a burst of changes at once.
+   * A feed that fails reads them too, so the panel says why.
+   */
+  follow(): void {
+    const open = this.api.openStream;
+    if (this._feed || !open) {
+      void this.refresh();
+      return;
+    }
+    this._feed = new EventFeed(open, {
+      events: CHANGE_EVENTS,
+      endPoint: () => 'events',
+      onEvent: () => this._refreshSoon(),
+      onStatus: open => {
+        if (!open) {
+          this._refreshSoon();
+        }
+      }
+    });
+    this._feed.start();
+  }
+
+  unfollow(): void {
+    this._feed?.stop();
+    this._feed = null;
+    if (this._refreshTimer !== null) {
+      clearTimeout(this._refreshTimer);
+      this._refreshTimer = null;
+    }
+  }
+
+  private _refreshSoon(): void {
+    if (this._refreshTimer === null) {
+      this._refreshTimer = setTimeout(() => {
+        this._refreshTimer = null;
+        void this.refresh();
+      }, REFRESH_DELAY);
+    }
+  }
+
   setFilter(filter: Partial<RunFilter>): void {
     this.filter = { ...this.filter, ...filter };
     this._changed.emit();
@@ -148,4 +201,6 @@ export class SidebarModel {
   }
 
   private _changed = new Signal<this, void>(this);
+  private _feed: EventFeed | null = null;
+  private _refreshTimer: ReturnType<typeof setTimeout> | null = null;
 }

@@ -6,7 +6,6 @@ import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import { Poller } from '../models/backoff';
 import { errorText } from '../models/errors';
 import {
   configRows,
@@ -44,7 +43,6 @@ export class RunView extends Widget {
     this.title.label = `Run ${shortId(this.model.runId)}`;
     this.title.caption = `flow run ${this.model.runId}`;
     this.title.closable = true;
-    this._poller = new Poller(() => this.model.refresh(), { min: 1000, max: 15000, factor: 1.5 });
     replaceChildren(
       this.node,
       this._header,
@@ -72,34 +70,39 @@ export class RunView extends Widget {
     return this.model.runId;
   }
 
-  refresh(): Promise<void> {
-    return this._poller.refresh();
+  /** Load the run, then follow its events stream while it is unfinished and shown. */
+  async refresh(): Promise<void> {
+    await this.model.refresh();
+    if (this.isVisible && !this.model.isFinished) {
+      this.model.follow();
+    }
   }
 
   override dispose(): void {
     if (this.isDisposed) {
       return;
     }
-    this._poller.stop();
+    this.model.unfollow();
     this.model.changed.disconnect(this._render, this);
     super.dispose();
   }
 
   protected override onAfterAttach(_msg: Message): void {
-    this._poller.start();
+    if (this.isVisible) {
+      void this.refresh();
+    }
   }
 
   protected override onAfterShow(_msg: Message): void {
-    this._poller.start();
-    void this._poller.refresh();
+    void this.refresh();
   }
 
   protected override onAfterHide(_msg: Message): void {
-    this._poller.stop();
+    this.model.unfollow();
   }
 
   protected override onBeforeDetach(_msg: Message): void {
-    this._poller.stop();
+    this.model.unfollow();
   }
 
   // ------------------------------------------------------------------ actions
@@ -294,7 +297,6 @@ export class RunView extends Widget {
   }
 
   private _options: RunViewOptions;
-  private _poller: Poller;
   private _header = h('div', { class: 'jp-flows-runview-header' });
   private _banner = h('div', { class: 'jp-flows-banner' });
   private _dag = h('div', { class: 'jp-flows-dag-container' });

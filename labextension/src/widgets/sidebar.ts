@@ -4,7 +4,6 @@
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import { Poller } from '../models/backoff';
 import { configType, formatAgo, shortId } from '../models/format';
 import { SidebarModel } from '../models/sidebarModel';
 import { STATE_NAMES, stateClass } from '../models/states';
@@ -24,7 +23,6 @@ export class FlowsSidebar extends Widget {
     this.addClass('jp-flows-sidebar');
     this.id = 'jupyter-flows-sidebar';
     this.title.caption = 'jupyter-flows: flows, runs and agents';
-    this._poller = new Poller(() => this.model.refresh(), { min: 1000, max: 10000, factor: 1.6 });
     this._buildSkeleton();
     this.model.changed.connect(this._render, this);
     this._render();
@@ -32,37 +30,36 @@ export class FlowsSidebar extends Widget {
 
   readonly model: SidebarModel;
 
-  /** Fetch now and poll quickly again (after a run was created or cancelled). */
-  refresh(): Promise<void> {
-    return this._poller.refresh();
+  /** Read the lists now (after a run was created or cancelled, or on "Refresh"). */
+  async refresh(): Promise<void> {
+    await this.model.refresh();
   }
 
   override dispose(): void {
     if (this.isDisposed) {
       return;
     }
-    this._poller.stop();
+    this.model.unfollow();
     this.model.changed.disconnect(this._render, this);
     super.dispose();
   }
 
   protected override onAfterShow(_msg: Message): void {
-    this._poller.start();
-    void this._poller.refresh();
+    this.model.follow();
   }
 
   protected override onAfterAttach(_msg: Message): void {
     if (this.isVisible) {
-      this._poller.start();
+      this.model.follow();
     }
   }
 
   protected override onAfterHide(_msg: Message): void {
-    this._poller.stop();
+    this.model.unfollow();
   }
 
   protected override onBeforeDetach(_msg: Message): void {
-    this._poller.stop();
+    this.model.unfollow();
   }
 
   private _buildSkeleton(): void {
@@ -214,7 +211,6 @@ export class FlowsSidebar extends Widget {
   }
 
   private _openRun: (id: string) => void;
-  private _poller: Poller;
   private _status = h('div', { class: 'jp-flows-status' });
   private _flows = h('div', { class: 'jp-flows-list jp-flows-flows' });
   private _runs = h('div', { class: 'jp-flows-list jp-flows-runs' });
