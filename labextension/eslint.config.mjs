@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['lib/', 'build/', 'node_modules/', '*.config.*'] },
+  { ignores: ['lib/', 'build/', 'node_modules/', '*.config.*', 'src/api.gen.ts'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -29,7 +29,10 @@ class WireIn(BaseModel):
 class WireOut(BaseModel):
     """A response body, built from a row or a dict."""
 
-    model_config = ConfigDict(from_attributes=True)
+    # every field is in every response, defaults included: the OpenAPI schema (and so the
+    # extension's generated types) marks them required
+    model_config = ConfigDict(from_attributes=True,
+                              json_schema_serialization_defaults_required=True)
 
 
 class Page(WireOut, Generic[T]):

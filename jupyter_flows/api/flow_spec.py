@@ -52,7 +52,9 @@ __all__ = ["EdgeSpec", "FlowSpec", "ParameterSpec", "TaskSpec", "flow_from_spec"
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # a spec in a response has every field (defaults filled in): its schema says so, so the
+    # generated TypeScript types need no optional chaining on what is always there
+    model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
 
 
 class ParameterSpec(_Spec):

@@ -2,15 +2,17 @@ import { describe, expect, it } from 'vitest';
 
 import { layoutDag, nodeStates, topologicalDepths } from '../src/models/dag';
 import type { FlowSpec, TaskRun } from '../src/types';
-import { SPEC } from './fixtures';
+import { edgeSpec, SPEC, taskSpec } from './fixtures';
 
 function spec(slugs: string[], edges: [string, string][]): FlowSpec {
   return {
     name: 'f',
-    tasks: slugs.map(slug => ({ slug, name: slug, type: 'FunctionTask', tags: [], max_retries: 0,
-                                is_parameter: false, mapped: false })),
-    edges: edges.map(([upstream, downstream]) => ({ upstream, downstream, key: 'x', mapped: false })),
-    parameters: []
+    tasks: slugs.map(slug => taskSpec({ slug })),
+    edges: edges.map(([upstream, downstream]) => edgeSpec(upstream, downstream)),
+    parameters: [],
+    reference_tasks: [],
+    schedule: null,
+    code_location: null
   };
 }
 
@@ -63,7 +65,7 @@ describe('layoutDag', () => {
 
 describe('nodeStates', () => {
   const run = (task_slug: string, map_index: number | null, state: string): TaskRun =>
-    ({ task_slug, map_index, state, message: null, timestamp: '2026-01-01T00:00:00Z' });
+    ({ task_slug, map_index, state, message: null, timestamp: '2026-01-01T00:00:00Z', started: null });
 
   it('uses the parent state and counts mapped children', () => {
     const states = nodeStates([

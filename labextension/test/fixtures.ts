@@ -1,6 +1,6 @@
 import { BackendAPI, RequestFn } from '../src/models/api';
 import { APIError } from '../src/models/errors';
-import type { Flow, FlowRun, FlowSpec } from '../src/types';
+import type { EdgeSpec, Flow, FlowRun, FlowSpec, TaskSpec } from '../src/types';
 
 export interface Call {
   endPoint: string;
@@ -33,21 +33,38 @@ export function fakeApi(routes: Record<string, Route | unknown>): { api: Backend
   return { api: new BackendAPI(request), calls };
 }
 
+/** A task as the backend's spec has it: every field, defaults filled in. */
+export function taskSpec(overrides: Partial<TaskSpec> & { slug: string }): TaskSpec {
+  return {
+    name: overrides.slug, type: 'FunctionTask', tags: [], max_retries: 0, retry_delay: null,
+    timeout: null, trigger: 'all_successful', skip_on_upstream_skip: true, cache_for: null,
+    checkpoint: null, is_parameter: false, mapped: false, parameter: null,
+    ...overrides
+  };
+}
+
+export function edgeSpec(upstream: string, downstream: string, overrides: Partial<EdgeSpec> = {}): EdgeSpec {
+  return { upstream, downstream, key: 'x', mapped: false, flattened: false, ...overrides };
+}
+
 export const SPEC: FlowSpec = {
   name: 'etl',
   tasks: [
-    { slug: 'n', name: 'n', type: 'Parameter', tags: [], max_retries: 0, is_parameter: true, mapped: false,
-      parameter: { default: 3, required: false } },
-    { slug: 'extract-1', name: 'extract', type: 'FunctionTask', tags: [], max_retries: 0, is_parameter: false, mapped: false },
-    { slug: 'double-1', name: 'double', type: 'FunctionTask', tags: [], max_retries: 0, is_parameter: false, mapped: true },
-    { slug: 'total-1', name: 'total', type: 'FunctionTask', tags: [], max_retries: 0, is_parameter: false, mapped: false }
+    taskSpec({ slug: 'n', type: 'Parameter', is_parameter: true,
+               parameter: { default: 3, default_repr: null, required: false } }),
+    taskSpec({ slug: 'extract-1', name: 'extract' }),
+    taskSpec({ slug: 'double-1', name: 'double', mapped: true }),
+    taskSpec({ slug: 'total-1', name: 'total' })
   ],
   edges: [
-    { upstream: 'n', downstream: 'extract-1', key: 'n', mapped: false },
-    { upstream: 'extract-1', downstream: 'double-1', key: 'x', mapped: true },
-    { upstream: 'double-1', downstream: 'total-1', key: 'xs', mapped: false }
+    edgeSpec('n', 'extract-1', { key: 'n' }),
+    edgeSpec('extract-1', 'double-1', { mapped: true }),
+    edgeSpec('double-1', 'total-1', { key: 'xs' })
   ],
-  parameters: ['n']
+  parameters: ['n'],
+  reference_tasks: [],
+  schedule: null,
+  code_location: null
 };
 
 export function flow(overrides: Partial<Flow> = {}): Flow {
@@ -68,6 +85,7 @@ export function flowRun(overrides: Partial<FlowRun> = {}): FlowRun {
     state_message: 'created', state_timestamp: '2026-01-01T00:00:00Z', version: 1, run_count: 0,
     max_retries: 0, agent_id: null, agent_name: null, lease_expires_at: null, last_heartbeat: null,
     exit_code: null, created: '2026-01-01T00:00:00Z', updated: '2026-01-01T00:00:00Z',
+    agent_match: null,
     ...overrides
   };
 }

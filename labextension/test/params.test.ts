@@ -2,20 +2,24 @@ import { describe, expect, it } from 'vitest';
 
 import { parameterFields, parseParameters, parseValue } from '../src/models/params';
 import type { FlowSpec } from '../src/types';
+import { taskSpec } from './fixtures';
 
 const spec: FlowSpec = {
   name: 'f',
   tasks: [
-    { slug: 'n', name: 'n', type: 'Parameter', tags: [], max_retries: 0, is_parameter: true, mapped: false,
-      parameter: { default: [1, 2], required: false } },
-    { slug: 'who', name: 'who', type: 'Parameter', tags: [], max_retries: 0, is_parameter: true, mapped: false,
-      parameter: { default: null, required: true } },
-    { slug: 'when', name: 'when', type: 'Parameter', tags: [], max_retries: 0, is_parameter: true, mapped: false,
-      parameter: { default: null, default_repr: 'datetime.date(2024, 1, 1)', required: false } },
-    { slug: 'x-1', name: 'x', type: 'FunctionTask', tags: [], max_retries: 0, is_parameter: false, mapped: false }
+    taskSpec({ slug: 'n', type: 'Parameter', is_parameter: true,
+               parameter: { default: [1, 2], default_repr: null, required: false } }),
+    taskSpec({ slug: 'who', type: 'Parameter', is_parameter: true,
+               parameter: { default: null, default_repr: null, required: true } }),
+    taskSpec({ slug: 'when', type: 'Parameter', is_parameter: true,
+               parameter: { default: null, default_repr: 'datetime.date(2024, 1, 1)', required: false } }),
+    taskSpec({ slug: 'x-1', name: 'x' })
   ],
   edges: [],
-  parameters: ['n', 'who', 'when']
+  parameters: ['n', 'who', 'when'],
+  reference_tasks: [],
+  schedule: null,
+  code_location: null
 };
 
 describe('parameterFields', () => {

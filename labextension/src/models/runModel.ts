@@ -4,7 +4,16 @@
  */
 import { ISignal, Signal } from '@lumino/signaling';
 
-import type { Flow, FlowRun, JSONObject, LogRecord, StateRecord, TaskRun } from '../types';
+import type {
+  Flow,
+  FlowRun,
+  FlowRunStateEvent,
+  JSONObject,
+  LogRecord,
+  StateRecord,
+  TaskRun,
+  TaskRunStateEvent
+} from '../types';
 import type { BackendAPI } from './api';
 import { DagLayout, layoutDag, NodeState, nodeStates } from './dag';
 import { errorText } from './errors';
@@ -27,14 +36,6 @@ export interface TaskRow {
 
 /** The kinds of a run's events stream (`GET /api/flow_runs/{id}/events`). */
 export const RUN_EVENTS = ['flow_run_state', 'task_run_state', 'log', 'end'] as const;
-
-interface FlowRunStateEvent {
-  seq: number;
-  state: string;
-  message: string | null;
-  timestamp: string;
-  version: number;
-}
 
 /** Events arriving within this many ms make one `changed` signal (a burst of logs). */
 const EMIT_DELAY = 30;
@@ -139,7 +140,7 @@ export class RunModel {
         this._applyRunState(data as FlowRunStateEvent);
         break;
       case 'task_run_state':
-        this._applyTaskRun(data as TaskRun);
+        this._applyTaskRun(data as TaskRunStateEvent);
         break;
       case 'log':
         this._applyLog(data as LogRecord);
@@ -173,12 +174,14 @@ export class RunModel {
     }
   }
 
-  private _applyTaskRun(event: TaskRun): void {
+  private _applyTaskRun(event: TaskRunStateEvent): void {
+    const index = this.taskRuns.findIndex(
+      run => run.task_slug === event.task_slug && run.map_index === event.map_index);
+    const running = stateCategory(event.state) === 'running';
     const update: TaskRun = { task_slug: event.task_slug, map_index: event.map_index,
                               state: event.state, message: event.message,
-                              timestamp: event.timestamp };
-    const index = this.taskRuns.findIndex(
-      run => run.task_slug === update.task_slug && run.map_index === update.map_index);
+                              timestamp: event.timestamp,
+                              started: this.taskRuns[index]?.started ?? (running ? event.timestamp : null) };
     if (index < 0) {
       this.taskRuns.push(update);
     } else if ((parseTime(update.timestamp) ?? 0) >= (parseTime(this.taskRuns[index]!.timestamp) ?? 0)) {
@@ -274,11 +277,15 @@ export class RunModel {
   }
 
   /**
-   * Task runs carry only their latest state, so a task's start is taken when it is seen
-   * Running (the timestamp says when it entered that state), or from its first log line.
+   * A task's start: the backend's `started` (when it first ran), else when it is seen
+   * Running (the timestamp says when it entered that state), or its first log line.
    */
   private _observe(taskRuns: TaskRun[]): void {
     for (const run of taskRuns) {
+      const started = parseTime(run.started);
+      if (started !== null) {
+        this._starts.set(run.task_slug, Math.min(started, this._starts.get(run.task_slug) ?? started));
+      }
       if (stateCategory(run.state) === 'running') {
         const time = parseTime(run.timestamp);
         const known = this._starts.get(run.task_slug);
