@@ -32,6 +32,7 @@ MODULES = [
     "jupyter_flows.tasks.core.operators",
     "jupyter_flows.triggers",
     "jupyter_flows.utilities.edges",
+    "jupyter_flows.utilities.notifications",
     "jupyter_flows.utilities.tasks",
 ]
 
@@ -50,6 +51,7 @@ PREFECT_NAMES = {
                                    "Mapped", "Skipped", "Failed", "TriggerFailed", "TimedOut",
                                    "Cancelled"},
     "jupyter_flows.utilities.edges": {"unmapped", "flatten", "mapped"},
+    "jupyter_flows.utilities.notifications": {"slack_notifier", "gmail_notifier"},
     "jupyter_flows.schedules": {"Schedule", "IntervalSchedule", "CronSchedule",
                                 "RRuleSchedule", "clocks", "filters", "adjustments"},
     "jupyter_flows.tasks.control_flow": {"switch", "ifelse", "merge", "case", "FilterTask"},
