@@ -107,7 +107,8 @@ def backend(tmp_path: Path) -> Iterator[Backend]:
     script = tmp_path / "flows.py"
     script.write_text(FLOWS_SCRIPT)
     # a lease that outlasts a busy machine's pauses: no crash is wanted here
-    with running_server(tmp_path / "backend.db", lease_timeout=30, sweep_interval=1,
+    with running_server(tmp_path / "backend.db", startup_timeout=120, lease_timeout=30,
+                        sweep_interval=1,
                         agent_timeout=30) as url:
         env = {**os.environ, "JUPYTER_FLOWS_BACKEND_URL": url, "FOF_MARKS": str(marks),
                "FOF_RESULTS": str(results), "HOME": str(tmp_path),
