@@ -112,7 +112,8 @@ def backend(tmp_path: Path) -> Iterator[Backend]:
                         agent_timeout=30) as url:
         env = {**os.environ, "JUPYTER_FLOWS_BACKEND_URL": url, "FOF_MARKS": str(marks),
                "FOF_RESULTS": str(results), "HOME": str(tmp_path),
-               "JUPYTER_FLOWS_HEARTBEAT_INTERVAL": "1"}
+               "JUPYTER_FLOWS_HEARTBEAT_INTERVAL": "1",
+               "COLUMNS": "300"}  # rich tables keep whole run ids on one line
         env.pop("JUPYTER_FLOWS_API_KEY", None)
         b = Backend(tmp_path, url, env)
         b.cli("register", str(script))
@@ -159,6 +160,16 @@ def test_parent_waits_for_two_children_and_fails_with_the_failed_ones_message(
     assert result == repr({"tag": "a", "squares": [0, 1, 4, 9]})
     [work] = [t for t in backend.client.get_task_runs(by_tag["a"].id) if t.task_slug == "work-1"]
     assert work.location and work.location.startswith(str(backend.tmp / "results"))
+
+    # the CLI lists the children; %flow status shows both directions
+    listed = backend.cli("get", "runs", "--parent", parent.id)
+    assert by_tag["a"].id in listed and by_tag["b"].id in listed and listed.count("child") == 2
+    from jupyter_flows.notebook.summaries import status_lines
+
+    lines = status_lines(final, [], [], backend.client.list_flow_runs(parent=parent.id).items)
+    assert f"  child run {by_tag['b'].id} of flow 'child': Failed" in lines
+    assert f"  started by run {parent.id} (%flow status {parent.id[:8]})" in status_lines(
+        by_tag["a"], [], [])
 
     # the failed child's logs were streamed into the parent's
     parent_logs = "\n".join(r.message for r in backend.client.read_logs(parent.id).items)

@@ -352,7 +352,8 @@ class FlowMagics(Magics):
 
                 watch_backend_run(client, run_id, timeout=args.timeout)
             run, task_runs, logs = run_status(client, run_id)
-        print("\n".join(status_lines(run, task_runs, logs)))
+            children = client.list_flow_runs(parent=run.id, limit=500).items
+        print("\n".join(status_lines(run, task_runs, logs, children)))
 
     def _list(self, args: argparse.Namespace) -> None:
         print("\n".join(listing_lines(self.notebook.cell_flows, self.notebook.flows,
