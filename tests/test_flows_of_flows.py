@@ -163,7 +163,9 @@ def test_parent_waits_for_two_children_and_fails_with_the_failed_ones_message(
 
     # the CLI lists the children; %flow status shows both directions
     listed = backend.cli("get", "runs", "--parent", parent.id)
-    assert by_tag["a"].id in listed and by_tag["b"].id in listed and listed.count("child") == 2
+    rows = [line for line in listed.splitlines() if parent.id in line]  # the parent column
+    assert len(rows) == 2 and {by_tag["a"].id, by_tag["b"].id} == {
+        next(w for w in row.split() if len(w) == 32 and w != parent.id) for row in rows}
     from jupyter_flows.notebook.summaries import status_lines
 
     lines = status_lines(final, [], [], backend.client.list_flow_runs(parent=parent.id).items)

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from engine_tasks import boom, inc, succeed_or_fail
+from test_magics_support import fresh_shell_fixture  # noqa: F401  (the fresh_shell fixture)
 
 from jupyter_flows import Flow, LocalExecutor, task
 from jupyter_flows.engine.states import Failed, Running, Success
@@ -292,3 +293,42 @@ def test_email_without_login(smtp: Mailbox) -> None:
     assert rcpts == ["me@example.org"] and msg["From"] == "jupyter-flows@localhost"
     assert msg["Subject"] == "[jupyter-flows] flow 'mail-anon' is Failed"
     assert smtp.logins == []
+
+
+# ------------------------------------------------------------------ CLI and magic
+
+
+def test_the_cli_sends_a_test_notification(hook: Receiver, smtp: Mailbox) -> None:
+    from typer.testing import CliRunner
+
+    from jupyter_flows.cli import app
+
+    runner = CliRunner()
+    out = runner.invoke(app, ["notify", "webhook", "JF_TEST_HOOK_URL", "--message", "hello"])
+    assert out.exit_code == 0, out.output
+    [body] = hook.wait_for(1)
+    assert body["json"]["text"] == "Flow 'notify-test' is Failed: hello"
+    out = runner.invoke(app, ["notify", "email", "--to", "ops@example.org", "--smtp-host",
+                              "127.0.0.1", "--smtp-port", str(SMTP_PORT), "--tls", "none",
+                              "--username-secret", "JF_TEST_SMTP_USER",
+                              "--password-secret", "JF_TEST_SMTP_PASSWORD"])
+    assert out.exit_code == 0, out.output
+    [(rcpts, msg)] = smtp.wait_for(1)
+    assert rcpts == ["ops@example.org"] and "notify-test" in msg["Subject"]
+    out = runner.invoke(app, ["notify", "webhook", "JF_TEST_NOT_SET_EITHER"])
+    assert out.exit_code == 1
+    assert "secret 'JF_TEST_NOT_SET_EITHER' is not set" in out.output
+
+
+def test_the_magic_sends_a_test_notification(hook: Receiver, fresh_shell: Any,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from IPython.core.error import UsageError
+
+    shell = fresh_shell()
+    shell.run_line_magic("flow", "notify JF_TEST_HOOK_URL --message 'from a notebook'")
+    assert "sent a test notification to the webhook in $JF_TEST_HOOK_URL" in (
+        capsys.readouterr().out)
+    [body] = hook.wait_for(1)
+    assert body["json"]["jupyter_flows"]["message"] == "from a notebook"
+    with pytest.raises(UsageError, match="secret 'JF_TEST_NOT_SET_EITHER' is not set"):
+        shell.run_line_magic("flow", "notify JF_TEST_NOT_SET_EITHER")

@@ -29,7 +29,7 @@ import httpx
 
 from jupyter_flows.core.context import get_run_context
 from jupyter_flows.core.flow import Flow
-from jupyter_flows.engine.states import State
+from jupyter_flows.engine.states import Failed, State
 from jupyter_flows.errors import NotificationError
 
 __all__ = ["EmailNotifier", "Notifier", "WebhookNotifier", "email_notifier",
@@ -132,6 +132,18 @@ class Notifier:
 
     def send(self, tracked_obj: Any, state: State) -> None:
         raise NotImplementedError
+
+    def send_test(self, message: str = "a test notification from jupyter-flows") -> None:
+        """Send one message now, as if a flow ``notify-test`` had failed with ``message``,
+        raising ``NotificationError`` when it cannot: to check a secret and a receiver
+        before a run needs them (``jupyter-flows notify``, ``%flow notify``)."""
+        try:
+            self.send(Flow("notify-test"), Failed(message))
+        except NotificationError:
+            raise
+        except Exception as exc:
+            raise NotificationError(f"{self!r} could not send: {type(exc).__name__}: "
+                                    f"{exc}") from exc
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
