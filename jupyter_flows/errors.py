@@ -20,6 +20,8 @@
     ├── StorageError              a flow cannot be stored, found or loaded back
     ├── ResultError               a checkpointed result cannot be written or read
     ├── CacheError                a cached task state cannot be read (logged; the task runs)
+    ├── NotificationError         a notifier is misconfigured or could not send (logged when
+    │                             sending: a notification never fails the run)
     ├── TaskIsolationError        a task with a timeout cannot be shipped to its child process
     ├── NoShellError              a task cell used a magic where no IPython shell runs
     ├── RunRefused                an agent will not launch a run as configured (run Failed)
@@ -97,6 +99,11 @@ class ResultError(JupyterFlowsError):
 
 class CacheError(JupyterFlowsError):
     """A cached task state could not be read back; the engine logs it and runs the task."""
+
+
+class NotificationError(JupyterFlowsError):
+    """A notifier's options are wrong, or it could not send (a secret not set, the receiver
+    refused); when sending, this is logged and the task or flow keeps its state."""
 
 
 class ConfigError(JupyterFlowsError, ValueError):

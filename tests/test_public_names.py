@@ -30,8 +30,10 @@ MODULES = [
     "jupyter_flows.tasks.control",
     "jupyter_flows.tasks.control_flow",
     "jupyter_flows.tasks.core.operators",
+    "jupyter_flows.tasks.prefect",
     "jupyter_flows.triggers",
     "jupyter_flows.utilities.edges",
+    "jupyter_flows.utilities.notifications",
     "jupyter_flows.utilities.tasks",
 ]
 
@@ -50,6 +52,9 @@ PREFECT_NAMES = {
                                    "Mapped", "Skipped", "Failed", "TriggerFailed", "TimedOut",
                                    "Cancelled"},
     "jupyter_flows.utilities.edges": {"unmapped", "flatten", "mapped"},
+    "jupyter_flows.utilities.notifications": {"slack_notifier", "gmail_notifier"},
+    "jupyter_flows.tasks.prefect": {"create_flow_run", "wait_for_flow_run",
+                                    "get_task_run_result"},
     "jupyter_flows.schedules": {"Schedule", "IntervalSchedule", "CronSchedule",
                                 "RRuleSchedule", "clocks", "filters", "adjustments"},
     "jupyter_flows.tasks.control_flow": {"switch", "ifelse", "merge", "case", "FilterTask"},

@@ -232,3 +232,26 @@ async def test_a_run_with_an_unknown_or_missing_parameter_is_refused_at_creation
     missing = await create(http, expect=422, flow_id=flow["id"], parameters={"mode": "x"})
     assert missing["detail"].startswith("flow 'etl' needs a value for required parameter 'n'")
     assert (await create(http, flow_id=flow["id"], parameters={"n": 1}))["state"] == "Scheduled"
+
+
+async def test_a_child_run_records_its_parent_and_the_parent_lists_its_children(http):
+    flow = await register(http)
+    parent = await create(http, flow_id=flow["id"])
+    assert parent["parent_flow_run_id"] is None
+    # the parent may be named by a prefix, as every run id
+    kids = [await create(http, flow_id=flow["id"], parent_flow_run_id=parent["id"][:8],
+                         idempotency_key=f"{parent['id']}:start-{i}") for i in range(2)]
+    assert {k["parent_flow_run_id"] for k in kids} == {parent["id"]}
+    again = await create(http, expect=200, flow_id=flow["id"], parent_flow_run_id=parent["id"],
+                         idempotency_key=f"{parent['id']}:start-0")
+    assert again["id"] == kids[0]["id"]
+    listed = (await http.get("/api/flow_runs", params={"parent": parent["id"]})).json()
+    assert listed["total"] == 2 and {r["id"] for r in listed["items"]} == {k["id"] for k in kids}
+    none = (await http.get("/api/flow_runs", params={"parent": kids[0]["id"]})).json()
+    assert none["total"] == 0
+    assert (await http.get(f"/api/flow_runs/{kids[1]['id']}")).json()[
+        "parent_flow_run_id"] == parent["id"]
+    unknown = await http.post("/api/flow_runs", json={"flow_id": flow["id"],
+                                                      "parent_flow_run_id": "f" * 32})
+    assert unknown.status_code == 404 and "flow run" in unknown.text
+    assert (await http.get("/api/flow_runs", params={"parent": "f" * 32})).status_code == 404

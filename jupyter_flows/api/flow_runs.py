@@ -27,6 +27,8 @@ class FlowRunCreate(WireIn):
     idempotency_key: str | None = Field(None, max_length=200)
     scheduled_start: datetime | None = None
     max_retries: int | None = Field(None, ge=0)
+    parent_flow_run_id: FlowRunId | None = Field(
+        None, description="the run whose task creates this one (flows of flows)")
 
     _run_config_ok = field_validator("run_config")(check_run_config)
     _executor_ok = field_validator("executor")(check_executor)
@@ -73,6 +75,9 @@ class FlowRun(WireOut):
     lease_expires_at: datetime | None
     last_heartbeat: datetime | None
     exit_code: int | None
+    parent_flow_run_id: FlowRunId | None = Field(
+        None, description="the run whose task created this one; its children are listed "
+                          "by GET /api/flow_runs?parent=ID")
     created: datetime
     updated: datetime
     agent_match: AgentMatch | None = Field(None, description="only on GET of one run")

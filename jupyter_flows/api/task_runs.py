@@ -17,6 +17,8 @@ class TaskRunWrite(WireIn):
     message: str | None = None
     timestamp: datetime | None = Field(None, description="when the state was entered; "
                                                          "older writes never replace newer")
+    location: str | None = Field(None, max_length=2000,
+                                 description="where the task run's result was checkpointed")
 
     _state = field_validator("state")(check_state)
 
@@ -34,6 +36,8 @@ class TaskRun(WireOut):
     timestamp: datetime = Field(description="when it entered this state")
     started: datetime | None = Field(None, description="when it first ran; a finished task "
                                                        "run took timestamp - started")
+    location: str | None = Field(None, description="where its result was checkpointed, if it "
+                                                   "was (get_task_run_result reads it)")
 
 
 class WriteCount(WireOut):

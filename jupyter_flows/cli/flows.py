@@ -118,6 +118,9 @@ def get(
     limit: int = typer.Option(50),
     follow: bool = typer.Option(False, "--follow", "-f",
                                 help="logs: print new lines as they come until the run ends"),
+    parent: str = typer.Option(None, "--parent",
+                               help="runs: only those started from within this run "
+                                    "(its child flow runs)"),
 ) -> None:
     """List what the backend has."""
     from rich.console import Console
@@ -134,10 +137,10 @@ def get(
             for f in client.list_flows(limit=limit).items:
                 table.add_row(f.name, f.project, str(f.version), f.id, ",".join(f.labels))
         elif what == "runs":
-            table = Table("id", "flow", "state", "message", "labels")
-            for r in client.list_flow_runs(limit=limit).items:
+            table = Table("id", "flow", "state", "message", "labels", "parent")
+            for r in client.list_flow_runs(parent=parent, limit=limit).items:
                 table.add_row(r.id, r.flow_name, r.state, r.state_message or "",
-                              ",".join(r.labels))
+                              ",".join(r.labels), r.parent_flow_run_id or "")
         elif what == "agents":
             table = Table("id", "name", "type", "labels", "online")
             for a in client.list_agents():

@@ -19,6 +19,7 @@ from jupyter_flows.api import (
     FlowRegistration,
     FlowRun,
     FlowRunCreate,
+    FlowRunId,
     FlowSpec,
     Health,
     HeartbeatAck,
@@ -126,7 +127,8 @@ class Client:
                         labels: Iterable[str] | None = None,
                         idempotency_key: str | None = None,
                         scheduled_start: datetime | None = None,
-                        max_retries: int | None = None) -> FlowRun:
+                        max_retries: int | None = None,
+                        parent_flow_run_id: str | None = None) -> FlowRun:
         """A new Scheduled run, or the existing one with the same ``idempotency_key``."""
         body = FlowRunCreate(
             flow_id=None if flow_id is None else FlowId(flow_id), flow_name=flow_name,
@@ -135,7 +137,9 @@ class Client:
             run_config=None if run_config is None else dict(run_config),
             executor=None if executor is None else dict(executor),
             labels=None if labels is None else list(labels), idempotency_key=idempotency_key,
-            scheduled_start=scheduled_start, max_retries=max_retries)
+            scheduled_start=scheduled_start, max_retries=max_retries,
+            parent_flow_run_id=None if parent_flow_run_id is None
+            else FlowRunId(parent_flow_run_id))
         data = self._post("/api/flow_runs", _body(body), idempotent=idempotency_key is not None)
         return FlowRun.model_validate(data)
 
@@ -146,10 +150,12 @@ class Client:
     def list_flow_runs(self, flow_id: str | None = None, *, flow_name: str | None = None,
                        state: str | Iterable[str] | None = None,
                        labels: Iterable[str] | None = None,
+                       parent: str | None = None,
                        limit: int = 50, offset: int = 0) -> Page[FlowRun]:
+        """Newest first; ``parent`` lists the runs created from within that run."""
         params = {"flow_id": flow_id, "flow_name": flow_name,
                   "state": [state] if isinstance(state, str) else state,
-                  "labels": labels, "limit": limit, "offset": offset}
+                  "labels": labels, "parent": parent, "limit": limit, "offset": offset}
         return Page[FlowRun].model_validate(self._get("/api/flow_runs", _params(params)))
 
     def set_flow_run_state(self, flow_run_id: str, state: str | State,

@@ -13,7 +13,7 @@ take a flow; ``run`` and ``visualize`` here only hand the flow to them.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from jupyter_flows.core import building
@@ -21,6 +21,7 @@ from jupyter_flows.core.edges import Edge, flatten, unmapped
 from jupyter_flows.core.graph import find_cycle, topological_order
 from jupyter_flows.core.parameter import Parameter
 from jupyter_flows.core.task import Constant, Task, as_task, holds_task
+from jupyter_flows.core.task_checks import failure_callback
 from jupyter_flows.errors import BindError, CycleError, DuplicateSlugError, FlowDefinitionError
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ class Flow:
         executor: Any = None,
         schedule: Schedule | Mapping[str, Any] | str | None = None,
         state_handlers: Iterable[Any] = (),
+        on_failure: Callable[[Flow, State], Any] | None = None,
     ) -> None:
         if not name or not isinstance(name, str):
             raise FlowDefinitionError(f"a flow needs a non-empty name, got {name!r}")
@@ -54,6 +56,18 @@ class Flow:
         self.executor = executor
         self.schedule = schedule  # the setter also reads a JSON config
         self.state_handlers = list(state_handlers)
+        for handler in self.state_handlers:
+            if not callable(handler):
+                raise FlowDefinitionError(
+                    f"flow {name!r}: state_handlers must be callables"
+                    f" handler(flow, old_state, new_state), got {handler!r}")
+        if on_failure is not None:
+            if not callable(on_failure):
+                raise FlowDefinitionError(
+                    f"flow {name!r}: on_failure must be a callable fn(flow, state),"
+                    f" got {on_failure!r}")
+            # Prefect 1.x's meaning: a state handler that calls it on entering a failed state
+            self.state_handlers.append(failure_callback(on_failure))
         self._tasks: dict[Task, None] = {}  # an ordered set
         self._by_slug: dict[str, Task] = {}
         self._slug_counts: dict[str, int] = {}

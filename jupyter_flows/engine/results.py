@@ -108,3 +108,23 @@ def location_values(flow_name: str, flow_run_id: str, task_name: str, task_slug:
         today=now.strftime("%Y-%m-%d"), date=now, parameters=dict(parameters),
     )
     return values
+
+
+def read_location(location: str, storage_options: Mapping[str, Any] | None = None) -> Any:
+    """Load the result at a full ``location`` (a path or an fsspec URL, as a checkpointed
+    state's ``location``), without the ``Result`` that wrote it: a pickle is recognised by
+    its protocol byte, anything else is read as JSON (the two serializers)."""
+    import fsspec
+
+    try:
+        with fsspec.open(location, "rb", **dict(storage_options or {})) as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise ResultError(f"no result at {location}") from None
+    except Exception as exc:
+        raise ResultError(f"cannot read the result at {location}: {exc}") from exc
+    kind = "pickle" if data[:1] == b"\x80" else "json"
+    try:
+        return _SERIALIZERS[kind][1](data)
+    except Exception as exc:
+        raise ResultError(f"cannot load the result at {location} ({kind}): {exc}") from exc

@@ -30,7 +30,12 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from jupyter_flows.core.context import RunContext, reset_run_context, set_run_context
+from jupyter_flows.core.context import (
+    RunContext,
+    get_run_context,
+    reset_run_context,
+    set_run_context,
+)
 from jupyter_flows.core.edges import Edge
 from jupyter_flows.core.parameter import Parameter
 from jupyter_flows.core.task import Task
@@ -174,19 +179,35 @@ class TaskRunner:
 
     # ------------------------------------------------------------------ steps
     def _move(self, old: State | None, new: State, map_index: int | None) -> State:
-        for handler in self.task.state_handlers:
-            try:
-                replaced = handler(self.task, old, new)
-            except Exception as exc:
-                # handlers are user code: an error fails the task (on every executor)
-                # instead of escaping the runner and the flow run
-                new = self._failed(exc)
-                new.message = f"state handler {_name(handler)} raised {new.message}"
-                break
-            if replaced is not None:
-                new = replaced
+        if self.task.state_handlers:
+            new = self._call_handlers(old, new, map_index)
         if self.sink is not None:
             self.sink(self.task.slug or self.task.name, map_index, new)
+        return new
+
+    def _call_handlers(self, old: State | None, new: State, map_index: int | None) -> State:
+        # handlers see the task run's context (flow name, run id, map index), as Prefect's
+        # do: notifiers say which run failed, wherever the task ran
+        token = None
+        if get_run_context() is None:
+            token = set_run_context(RunContext(
+                self.flow_name, self.flow_run_id, self.task.name,
+                self.task.slug or self.task.name, map_index, parameters=self.parameters))
+        try:
+            for handler in self.task.state_handlers:
+                try:
+                    replaced = handler(self.task, old, new)
+                except Exception as exc:
+                    # handlers are user code: an error fails the task (on every executor)
+                    # instead of escaping the runner and the flow run
+                    new = self._failed(exc)
+                    new.message = f"state handler {_name(handler)} raised {new.message}"
+                    break
+                if replaced is not None:
+                    new = replaced
+        finally:
+            if token is not None:
+                reset_run_context(token)
         return new
 
     def __call__(self, map_index: int | None, picks: Sequence[Any] | None,

@@ -47,7 +47,7 @@ class BackendReporter(RunObserver, logging.Handler):
     def task_state_changed(self, task: Task, map_index: int | None, state: State) -> None:
         slug = task.slug or task.name
         item = {"task_slug": slug, "map_index": map_index,
-                "state": state.name, "message": state.message,
+                "state": state.name, "message": state.message, "location": state.location,
                 "timestamp": datetime.fromtimestamp(state.timestamp, tz=timezone.utc)}
         with self._lock:  # only the latest state of each task run needs sending
             self._states[(slug, map_index)] = item

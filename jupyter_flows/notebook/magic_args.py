@@ -95,6 +95,10 @@ def flow_parser() -> MagicParser:
                         help="show its DAG live, coloured by task states, until it finishes")
     status.add_argument("--timeout", type=float, default=None, metavar="S",
                         help="stop watching after S seconds")
+    notify = add("notify", "send a test failure notification to the webhook in SECRET")
+    notify.add_argument("secret", nargs="?", default="SLACK_WEBHOOK_URL",
+                        help="the environment variable holding the webhook URL")
+    notify.add_argument("--message", default="a test notification from jupyter-flows")
     add("list", "the notebook's flows and their tasks")
     add("clear", "forget a flow (all flows without NAME) and its cached outputs").add_argument(
         "name", nargs="?")

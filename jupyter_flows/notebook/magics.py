@@ -175,6 +175,7 @@ class FlowMagics(Magics):
             %flow config [NAME]
             %flow submit [NAME] [--param K=V ...] [--label L ...] [--executor ...]
             %flow status [RUN_ID]
+            %flow notify [SECRET] [--message TEXT]
             %flow list
             %flow clear [NAME]
             %flow remove CELL [--flow FLOW]
@@ -352,7 +353,15 @@ class FlowMagics(Magics):
 
                 watch_backend_run(client, run_id, timeout=args.timeout)
             run, task_runs, logs = run_status(client, run_id)
-        print("\n".join(status_lines(run, task_runs, logs)))
+            children = client.list_flow_runs(parent=run.id, limit=500).items
+        print("\n".join(status_lines(run, task_runs, logs, children)))
+
+    def _notify(self, args: argparse.Namespace) -> None:
+        # checks a webhook secret from the notebook before a flow's on_failure needs it
+        from jupyter_flows.utilities.notifications import webhook_notifier
+
+        webhook_notifier(args.secret).send_test(args.message)
+        print(f"sent a test notification to the webhook in ${args.secret}")
 
     def _list(self, args: argparse.Namespace) -> None:
         print("\n".join(listing_lines(self.notebook.cell_flows, self.notebook.flows,

@@ -160,12 +160,18 @@ def unmatched_lines(run: FlowRun) -> list[str]:
     return _wrapped("  waiting: ", match.explanation)
 
 
-def status_lines(run: FlowRun, task_runs: Iterable[TaskRun], logs: Iterable[LogRecord]
-                 ) -> list[str]:
-    """``%flow status``: a backend run's state, its task runs and its last logs."""
+def status_lines(run: FlowRun, task_runs: Iterable[TaskRun], logs: Iterable[LogRecord],
+                 children: Iterable[FlowRun] = ()) -> list[str]:
+    """``%flow status``: a backend run's state, the run that started it and those it
+    started (flows of flows), its task runs and its last logs."""
     message = f" - {run.state_message}" if run.state_message else ""
     lines = [f"run {run.id} of flow {run.flow_name!r} (version {run.flow_version}):"
              f" {run.state}{message}", *unmatched_lines(run)]
+    if run.parent_flow_run_id:
+        lines.append(f"  started by run {run.parent_flow_run_id} (%flow status "
+                     f"{run.parent_flow_run_id[:8]})")
+    for child in children:
+        lines.append(f"  child run {child.id} of flow {child.flow_name!r}: {child.state}")
     task_runs = [t for t in task_runs]
     width = max((len(_task_label(t)) for t in task_runs), default=0)
     for t in task_runs:

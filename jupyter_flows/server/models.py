@@ -116,6 +116,8 @@ class FlowRunModel(Base):
     last_heartbeat: Mapped[datetime | None]
     exit_code: Mapped[int | None]
     infrastructure_message: Mapped[str | None] = mapped_column(Text)
+    parent_flow_run_id: Mapped[FlowRunId | None] = mapped_column(
+        String(32), index=True, doc="the run whose task created this one (flows of flows)")
     event_seq: Mapped[int] = mapped_column(default=0, server_default="0",
                                            doc="the seq of the run's latest event")
     created: Mapped[datetime] = mapped_column(default=utcnow)
@@ -164,6 +166,8 @@ class TaskRunModel(Base):
     message: Mapped[str | None] = mapped_column(Text)
     timestamp: Mapped[datetime]
     started: Mapped[datetime | None]
+    result_location: Mapped[str | None] = mapped_column(
+        Text, doc="where its checkpointed result was written (get_task_run_result reads it)")
 
 
 class TaskRunStateModel(Base):

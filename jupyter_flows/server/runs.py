@@ -81,7 +81,8 @@ def run_payload(run: FlowRunModel, flow: FlowModel, agent_name: str | None,
         state_timestamp=run.state_timestamp, version=run.version, run_count=run.run_count,
         max_retries=run.max_retries, agent_id=run.agent_id, agent_name=agent_name,
         lease_expires_at=run.lease_expires_at, last_heartbeat=run.last_heartbeat,
-        exit_code=run.exit_code, created=run.created, updated=run.updated,
+        exit_code=run.exit_code, parent_flow_run_id=run.parent_flow_run_id,
+        created=run.created, updated=run.updated,
         agent_match=agent_match,
     )
 

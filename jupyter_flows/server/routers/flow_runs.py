@@ -94,11 +94,14 @@ def create_flow_run(body: FlowRunCreate, backend: BackendDep, response: Response
         if problem:  # refused now, not when the run starts on an agent
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=problem)
         labels = sorted(set(flow.labels if body.labels is None else body.labels))
+        parent = None
+        if body.parent_flow_run_id is not None:  # a prefix names it, as everywhere
+            parent = load_run(session, body.parent_flow_run_id, backend.db.kind).id
         run = FlowRunModel(
             flow_id=flow.id, parameters=body.parameters,
             run_config=_override(flow.run_config, body.run_config),
             executor=_override(flow.executor, body.executor), labels=labels,
-            idempotency_key=body.idempotency_key,
+            idempotency_key=body.idempotency_key, parent_flow_run_id=parent,
             scheduled_start=body.scheduled_start or now, state="Scheduled",
             state_message="created", state_timestamp=now, version=1, run_count=0,
             max_retries=flow.max_retries if body.max_retries is None else body.max_retries,
@@ -125,6 +128,8 @@ def list_flow_runs(
     flow_name: str | None = None,
     state: Annotated[list[str] | None, Query(description="any of these states")] = None,
     labels: Annotated[list[str] | None, Query(description="runs having all these labels")] = None,
+    parent: Annotated[str | None, Query(description="the runs created from within this run "
+                                                    "(its children)")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Page[FlowRun]:
@@ -138,6 +143,9 @@ def list_flow_runs(
             query = query.where(FlowModel.name == flow_name)
         if state:
             query = query.where(FlowRunModel.state.in_(state))
+        if parent is not None:
+            parent_id = load_run(session, parent, backend.db.kind).id
+            query = query.where(FlowRunModel.parent_flow_run_id == parent_id)
         for label in labels or ():
             query = query.where(exists().where(FlowRunLabelModel.flow_run_id == FlowRunModel.id,
                                                FlowRunLabelModel.label == label))

@@ -19,7 +19,7 @@ router = APIRouter(prefix="/flow_runs", tags=["task runs"])
 def _payload(row: TaskRunModel) -> TaskRun:
     return TaskRun(task_slug=row.task_slug, map_index=None if row.map_index < 0 else row.map_index,
                    state=row.state, message=row.message, timestamp=row.timestamp,
-                   started=row.started)
+                   started=row.started, location=row.result_location)
 
 
 @router.post("/{flow_run_id}/task_runs", response_model=WriteCount)
@@ -52,6 +52,8 @@ def set_task_run_states(flow_run_id: str, body: TaskRunStatesWrite, backend: Bac
                 continue
             else:
                 row.state, row.message, row.timestamp = item.state, item.message, when
+            if item.location is not None:
+                row.result_location = item.location
             if item.state == "Running" and row.started is None:
                 row.started = when
             applied.append(row)
