@@ -96,14 +96,18 @@ class Client:
                       storage: Mapping[str, Any] | None = None,
                       run_config: Mapping[str, Any] | None = None,
                       executor: Mapping[str, Any] | None = None,
-                      labels: Iterable[str] = (), max_retries: int = 0) -> FlowRegistration:
-        """A new version if ``spec`` changed, else the existing one (``is_new`` False)."""
+                      labels: Iterable[str] = (), max_retries: int = 0,
+                      set_schedule_active: bool = True) -> FlowRegistration:
+        """A new version if ``spec`` changed, else the existing one (``is_new`` False).
+
+        With a schedule in the spec, the backend makes its runs unless
+        ``set_schedule_active`` is false."""
         flow_spec = (spec if isinstance(spec, FlowSpec)
                      else FlowSpec.model_validate({"name": name, **spec}))
         body = FlowCreate(name=name, project=project, spec=flow_spec,
                           storage=dict(storage or {}), run_config=dict(run_config or {}),
                           executor=dict(executor or {}), labels=list(labels),
-                          max_retries=max_retries)
+                          max_retries=max_retries, set_schedule_active=set_schedule_active)
         # the spec goes as given (nulls included): its hash decides the version
         payload = {**_body(body), "spec": flow_spec.as_json()}
         return FlowRegistration.model_validate(self._post("/api/flows", payload,

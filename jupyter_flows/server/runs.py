@@ -82,7 +82,7 @@ def run_payload(run: FlowRunModel, flow: FlowModel, agent_name: str | None,
         max_retries=run.max_retries, agent_id=run.agent_id, agent_name=agent_name,
         lease_expires_at=run.lease_expires_at, last_heartbeat=run.last_heartbeat,
         exit_code=run.exit_code, created=run.created, updated=run.updated,
-        agent_match=agent_match,
+        auto_scheduled=run.auto_scheduled, agent_match=agent_match,
     )
 
 

@@ -14,6 +14,12 @@ from jupyter_flows.server.deps import BackendDep
 from jupyter_flows.server.events import mark_changed
 from jupyter_flows.server.models import FlowModel, utcnow
 from jupyter_flows.server.runs import flow_payload, not_found
+from jupyter_flows.server.scheduler import (
+    ScheduleLimits,
+    delete_unclaimed_runs,
+    is_latest,
+    schedule_flow,
+)
 
 router = APIRouter(prefix="/flows", tags=["flows"])
 
@@ -25,6 +31,7 @@ def register_flow(body: FlowCreate, backend: BackendDep, response: Response
                   ) -> FlowRegistration:
     """A new version when the spec changed; the same spec returns its existing version."""
     digest = spec_hash(body.spec)
+    limits = ScheduleLimits.of(backend.settings)
 
     def work(session: Session) -> FlowRegistration:
         now = utcnow()
@@ -33,13 +40,18 @@ def register_flow(body: FlowCreate, backend: BackendDep, response: Response
             FlowModel.spec_hash == digest)).one_or_none()
         deployment = {"storage": body.storage, "run_config": body.run_config,
                       "executor": body.executor, "labels": body.labels,
-                      "max_retries": body.max_retries}
+                      "max_retries": body.max_retries,
+                      "schedule_active": body.set_schedule_active}
         if existing is not None:
             if any(getattr(existing, k) != v for k, v in deployment.items()):
                 for key, value in deployment.items():
                     setattr(existing, key, value)
                 existing.updated = now
                 mark_changed(session, "flow", [existing.id])
+                # its runs were made from the old deployment (or the schedule is now off)
+                delete_unclaimed_runs(session, existing.project, existing.name)
+            if is_latest(session, existing):
+                schedule_flow(session, backend.db.kind, existing, now, limits)
             return FlowRegistration(**flow_payload(existing).model_dump(), is_new=False)
         latest = session.scalar(select(func.max(FlowModel.version)).where(
             FlowModel.project == body.project, FlowModel.name == body.name)) or 0
@@ -49,6 +61,9 @@ def register_flow(body: FlowCreate, backend: BackendDep, response: Response
         session.add(flow)
         session.flush()
         mark_changed(session, "flow", [flow.id])
+        # the schedule belongs to the latest version: older versions' unclaimed runs go
+        delete_unclaimed_runs(session, flow.project, flow.name, keep_flow_id=flow.id)
+        schedule_flow(session, backend.db.kind, flow, now, limits)
         return FlowRegistration(**flow_payload(flow).model_dump(), is_new=True)
 
     try:
