@@ -4,6 +4,7 @@ a changed schedule on re-registration. Time is simulated (the scheduler's ``now`
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -249,7 +250,7 @@ async def test_a_changed_schedule_replaces_unclaimed_runs_and_leaves_started_one
         v2_runs = await _upcoming(http, v2["id"])
         assert len(v2_runs) == 10 and {r["flow_version"] for r in v2_runs} == {2}
         gaps = {(_dt(b["scheduled_start"]) - _dt(a["scheduled_start"])).total_seconds()
-                for a, b in zip(v2_runs, v2_runs[1:])}
+                for a, b in itertools.pairwise(v2_runs)}
         assert gaps == {120.0}
         shown = (await http.get(f"/api/flows/{v1['id']}/schedule")).json()
         assert shown["flow_id"] == v2["id"] and shown["version"] == 2  # the latest's

@@ -19,6 +19,7 @@ from jupyter_flows.api import (
     FlowRegistration,
     FlowRun,
     FlowRunCreate,
+    FlowSchedule,
     FlowSpec,
     Health,
     HeartbeatAck,
@@ -30,6 +31,7 @@ from jupyter_flows.api import (
     RunEvent,
     RunEventPage,
     RunHeartbeat,
+    ScheduleUpdate,
     StateRecord,
     StateWrite,
     TaskRun,
@@ -121,6 +123,23 @@ class Client:
         params = {"name": name, "project": project, "limit": limit, "offset": offset}
         return Page[Flow].model_validate(self._get("/api/flows", _params(params)))
 
+    def get_schedule(self, flow_id: str) -> FlowSchedule:
+        """The flow's schedule as the backend runs it (its latest version's): active or not,
+        in words, its next five times and how many runs it has made that are to come."""
+        return FlowSchedule.model_validate(self._get(f"/api/flows/{flow_id}/schedule"))
+
+    def set_schedule_active(self, flow_id: str, active: bool) -> FlowSchedule:
+        """Resume (True) or pause (False: its unclaimed scheduled runs are deleted)."""
+        body = _body(ScheduleUpdate(active=active))
+        return FlowSchedule.model_validate(self._post(f"/api/flows/{flow_id}/schedule", body,
+                                                      idempotent=True))
+
+    def pause_schedule(self, flow_id: str) -> FlowSchedule:
+        return self.set_schedule_active(flow_id, False)
+
+    def resume_schedule(self, flow_id: str) -> FlowSchedule:
+        return self.set_schedule_active(flow_id, True)
+
     # ------------------------------------------------------------------- flow runs
     def create_flow_run(self, flow_id: str | None = None, *, flow_name: str | None = None,
                         project: str | None = None, flow_version: int | None = None,
@@ -149,11 +168,13 @@ class Client:
 
     def list_flow_runs(self, flow_id: str | None = None, *, flow_name: str | None = None,
                        state: str | Iterable[str] | None = None,
-                       labels: Iterable[str] | None = None,
+                       labels: Iterable[str] | None = None, upcoming: bool = False,
                        limit: int = 50, offset: int = 0) -> Page[FlowRun]:
+        """Newest first; with ``upcoming``, the Scheduled runs still to start, soonest first."""
         params = {"flow_id": flow_id, "flow_name": flow_name,
                   "state": [state] if isinstance(state, str) else state,
-                  "labels": labels, "limit": limit, "offset": offset}
+                  "labels": labels, "upcoming": upcoming or None, "limit": limit,
+                  "offset": offset}
         return Page[FlowRun].model_validate(self._get("/api/flow_runs", _params(params)))
 
     def set_flow_run_state(self, flow_run_id: str, state: str | State,
