@@ -63,6 +63,8 @@ _Todo = tuple[str, list[ClockEvent], "ClockEvent | None"]
 KEY_PREFIX = "scheduled:"
 #: Flows whose runs one write transaction of a pass makes, at most.
 WRITE_BATCH = 100
+#: Runs one INSERT statement carries, at most.
+INSERT_ROWS = 500
 #: How far back a "latest" missed run is looked for, at most.
 MISSED_LOOKBACK = timedelta(days=366)
 
@@ -102,8 +104,9 @@ def is_latest(session: Session, flow: FlowModel) -> bool:
     return newest is None or newest <= flow.version
 
 
-def scheduled_flows(session: Session) -> list[FlowModel]:
-    """The latest version of every (project, name), where its schedule is active."""
+def scheduled_flows(session: Session, only: Sequence[str] | None = None) -> list[FlowModel]:
+    """The latest version of every (project, name) (of those with ids in ``only``), where
+    its schedule is active."""
     latest = (select(FlowModel.project, FlowModel.name,
                      func.max(FlowModel.version).label("version"))
               .group_by(FlowModel.project, FlowModel.name).subquery())
@@ -113,6 +116,8 @@ def scheduled_flows(session: Session) -> list[FlowModel]:
                                 FlowModel.version == latest.c.version))
              .where(FlowModel.schedule_active.is_(True))
              .order_by(FlowModel.id))
+    if only is not None:
+        query = query.where(FlowModel.id.in_(only))
     return [flow for flow in session.scalars(query) if (flow.spec or {}).get("schedule")]
 
 
@@ -185,13 +190,15 @@ def _run_values(flow: FlowModel, event: ClockEvent, now: datetime, message: str
 def _create(session: Session, dialect: str, rows: list[dict[str, Any]], now: datetime
             ) -> list[FlowRunId]:
     """Insert these runs, except those of a (flow, time) some scheduler already made, with
-    their first state and labels, in three statements; returns the ids inserted."""
+    their first state and labels, in a few statements; returns the ids inserted."""
     if not rows:
         return []
     upsert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (upsert(FlowRunModel).values(rows).on_conflict_do_nothing()
-                 .returning(FlowRunModel.id))
-    inserted = set(session.scalars(statement))
+    inserted: set[str] = set()
+    for chunk in _chunks(rows, INSERT_ROWS):  # within the drivers' bound-parameter limits
+        statement = (upsert(FlowRunModel).values(list(chunk)).on_conflict_do_nothing()
+                     .returning(FlowRunModel.id))
+        inserted.update(session.scalars(statement))
     made = [row for row in rows if row["id"] in inserted]
     if not made:
         return []
@@ -231,6 +238,11 @@ def schedule_flow(session: Session, dialect: str, flow: FlowModel, now: datetime
 
 def make_runs(session: Session, dialect: str, flow: FlowModel, events: Sequence[ClockEvent],
               missed: ClockEvent | None, now: datetime) -> list[FlowRunId]:
+    return _create(session, dialect, _rows(flow, events, missed, now), now)
+
+
+def _rows(flow: FlowModel, events: Sequence[ClockEvent], missed: ClockEvent | None,
+          now: datetime) -> list[dict[str, Any]]:
     rows = [_run_values(flow, event, now,
                         f"scheduled for {event.start_time.isoformat()} by the flow's schedule")
             for event in events]
@@ -238,7 +250,7 @@ def make_runs(session: Session, dialect: str, flow: FlowModel, events: Sequence[
         rows.insert(0, _run_values(
             flow, missed, now, f"missed at {missed.start_time.isoformat()} (no scheduler was "
                                f"running); run late once by the 'latest' missed-runs policy"))
-    return _create(session, dialect, rows, now)
+    return rows
 
 
 def find_missed(session: Session, flow: FlowModel, schedule: Schedule, now: datetime
@@ -304,14 +316,12 @@ class Scheduler:
 
     def _make(self, session: Session, batch: Sequence[_Todo], now: datetime
               ) -> list[FlowRunId]:
-        created: list[FlowRunId] = []
-        for flow_id, events, missed in batch:
-            flow = session.get(FlowModel, flow_id)
-            # paused or superseded since the look: leave it
-            if flow is None or not flow.schedule_active or not is_latest(session, flow):
-                continue
-            created += make_runs(session, self.db.kind, flow, events, missed, now)
-        return created
+        # still the latest version and active (not paused or superseded since the look)
+        flows: dict[str, FlowModel] = {flow.id: flow for flow in scheduled_flows(
+            session, only=[flow_id for flow_id, _, _ in batch])}
+        rows = [row for flow_id, events, missed in batch if flow_id in flows
+                for row in _rows(flows[flow_id], events, missed, now)]
+        return _create(session, self.db.kind, rows, now)
 
     async def run_forever(self, interval: float) -> None:
         """A pass every ``interval`` seconds until cancelled; errors are logged, never fatal."""
