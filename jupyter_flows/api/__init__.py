@@ -35,7 +35,13 @@ from jupyter_flows.api.flow_spec import (
     flow_spec,
     spec_hash,
 )
-from jupyter_flows.api.flows import Flow, FlowCreate, FlowRegistration
+from jupyter_flows.api.flows import (
+    Flow,
+    FlowCreate,
+    FlowRegistration,
+    FlowSchedule,
+    ScheduleUpdate,
+)
 from jupyter_flows.api.ids import AgentId, FlowId, FlowRunId, LeaseId
 from jupyter_flows.api.logs import LogPage, LogRecord, LogWrite
 from jupyter_flows.api.task_runs import TaskRun, TaskRunStatesWrite, TaskRunWrite, WriteCount
@@ -43,9 +49,10 @@ from jupyter_flows.api.task_runs import TaskRun, TaskRunStatesWrite, TaskRunWrit
 __all__ = [
     "STATE_NAMES", "Agent", "AgentCreate", "AgentId", "AgentMatch", "ChangeEvent", "Claim",
     "EdgeSpec", "Flow", "FlowCreate", "FlowId", "FlowRegistration", "FlowRun", "FlowRunCreate",
-    "FlowRunId", "FlowRunStateEvent", "FlowSpec", "Health", "HeartbeatAck",
+    "FlowRunId", "FlowRunStateEvent", "FlowSchedule", "FlowSpec", "Health", "HeartbeatAck",
     "InfrastructureFailure", "Lease", "LeaseId", "LogEvent", "LogPage", "LogRecord", "LogWrite",
-    "Page", "ParameterSpec", "RunEvent", "RunEventPage", "RunHeartbeat", "StateRecord",
-    "StateWrite", "TaskRun", "TaskRunStateEvent", "TaskRunStatesWrite", "TaskRunWrite",
-    "TaskSpec", "WireIn", "WireOut", "WriteCount", "flow_from_spec", "flow_spec", "spec_hash",
+    "Page", "ParameterSpec", "RunEvent", "RunEventPage", "RunHeartbeat", "ScheduleUpdate",
+    "StateRecord", "StateWrite", "TaskRun", "TaskRunStateEvent", "TaskRunStatesWrite",
+    "TaskRunWrite", "TaskSpec", "WireIn", "WireOut", "WriteCount", "flow_from_spec", "flow_spec",
+    "spec_hash",
 ]

@@ -80,6 +80,8 @@ class FlowRun(WireOut):
                           "by GET /api/flow_runs?parent=ID")
     created: datetime
     updated: datetime
+    auto_scheduled: bool = Field(False, description="made by the backend's scheduler from "
+                                                    "the flow's schedule")
     agent_match: AgentMatch | None = Field(None, description="only on GET of one run")
 
 

@@ -11,6 +11,7 @@ from jupyter_flows.api._checks import check_executor, check_run_config
 from jupyter_flows.api.base import WireIn, WireOut
 from jupyter_flows.api.flow_spec import FlowSpec
 from jupyter_flows.api.ids import FlowId
+from jupyter_flows.schedules import Schedule
 
 
 class FlowCreate(WireIn):
@@ -22,6 +23,8 @@ class FlowCreate(WireIn):
     executor: dict[str, Any] = Field(default_factory=dict)
     labels: list[str] = Field(default_factory=list)
     max_retries: int = Field(0, ge=0)
+    set_schedule_active: bool = Field(True, description="whether the backend makes runs "
+                                      "from the spec's schedule (if it has one)")
 
     _run_config_ok = field_validator("run_config")(check_run_config)
     _executor_ok = field_validator("executor")(check_executor)
@@ -39,8 +42,33 @@ class Flow(WireOut):
     executor: dict[str, Any]
     labels: list[str]
     max_retries: int
+    schedule_active: bool = Field(True, description="whether the backend makes runs from "
+                                  "this version's schedule; only the latest version of a "
+                                  "(project, name) is scheduled")
     created: datetime
     updated: datetime
+
+
+class FlowSchedule(WireOut):
+    """A flow's schedule as the backend runs it: always the latest version's."""
+
+    flow_id: FlowId = Field(description="the latest version's id")
+    name: str
+    project: str
+    version: int
+    schedule: Schedule | None
+    active: bool
+    description: str | None = Field(None, description="the schedule in words")
+    next_times: list[datetime] = Field(default_factory=list,
+                                       description="the schedule's next times (UTC), "
+                                                   "whether active or not")
+    upcoming_runs: int = Field(0, description="runs the scheduler made that are still to "
+                                              "start")
+
+
+class ScheduleUpdate(WireIn):
+    active: bool = Field(description="false pauses the schedule (its unclaimed runs are "
+                                     "deleted), true resumes it")
 
 
 class FlowRegistration(Flow):

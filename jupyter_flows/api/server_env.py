@@ -23,4 +23,8 @@ ENV_VARS: dict[str, str] = {
     "sqlite_busy_timeout": "JUPYTER_FLOWS_SQLITE_BUSY_TIMEOUT",
     "stream_keepalive": "JUPYTER_FLOWS_STREAM_KEEPALIVE",
     "stream_recheck_interval": "JUPYTER_FLOWS_STREAM_RECHECK_INTERVAL",
+    "scheduler_interval": "JUPYTER_FLOWS_SCHEDULER_INTERVAL",
+    "schedule_horizon": "JUPYTER_FLOWS_SCHEDULE_HORIZON",
+    "schedule_max_runs": "JUPYTER_FLOWS_SCHEDULE_MAX_RUNS",
+    "missed_runs": "JUPYTER_FLOWS_MISSED_RUNS",
 }

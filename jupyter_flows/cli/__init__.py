@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from jupyter_flows.cli import agents, flows, notify, service  # noqa: F401 - they add the commands
+from jupyter_flows.cli import (  # noqa: F401 - they add the commands
+    agents,
+    flows,
+    notify,
+    schedules,
+    service,
+)
 from jupyter_flows.cli.apps import app
 from jupyter_flows.cli.flows import watch_run
 

@@ -18,8 +18,14 @@ def register(
     path: str = typer.Argument(..., help="a Python script that builds one or more flows"),
     project: str = typer.Option("default", help="project to register into"),
     flow_name: list[str] = typer.Option([], "--name", "-n", help="only these flows"),
+    schedule: bool = typer.Option(True, "--schedule/--no-schedule",
+                                  help="whether the backend makes runs from the flows' "
+                                       "schedules"),
 ) -> None:
-    """Register the flows a script builds (their code is stored as the script)."""
+    """Register the flows a script builds (their code is stored as the script).
+
+    A flow built with a schedule is then run by the backend on that schedule, unless
+    --no-schedule (resume it later with `jupyter-flows schedule resume NAME`)."""
     from jupyter_flows.deploy.scripts import flows_in_script
     from jupyter_flows.errors import JupyterFlowsError
     from jupyter_flows.storage.local import Local
@@ -36,11 +42,14 @@ def register(
         if flow.storage is None:
             flow.storage = Local(stored_as_script=True, path=path)
         try:
-            record = flow.register(project=project)
+            record = flow.register(project=project, set_schedule_active=schedule)
         except JupyterFlowsError as exc:
             raise fail(f"flow {flow.name!r}: {exc}") from None
         status = "new version" if record.is_new else "unchanged"
         typer.echo(f"flow {record.name!r} version {record.version} ({status}), id {record.id}")
+        if flow.schedule is not None:
+            state = "active" if record.schedule_active else "paused"
+            typer.echo(f"  schedule ({state}): {flow.schedule.describe()}")
 
 
 @app.command()
@@ -121,6 +130,8 @@ def get(
     parent: str = typer.Option(None, "--parent",
                                help="runs: only those started from within this run "
                                     "(its child flow runs)"),
+    upcoming: bool = typer.Option(False, "--upcoming",
+                                  help="runs: only those still to start, soonest first"),
 ) -> None:
     """List what the backend has."""
     from rich.console import Console
@@ -136,6 +147,12 @@ def get(
             table = Table("name", "project", "version", "id", "labels")
             for f in client.list_flows(limit=limit).items:
                 table.add_row(f.name, f.project, str(f.version), f.id, ",".join(f.labels))
+        elif what == "runs" and upcoming:
+            table = Table("id", "flow", "scheduled start", "by", "labels")
+            for r in client.list_flow_runs(upcoming=True, limit=limit).items:
+                table.add_row(r.id, r.flow_name,
+                              f"{r.scheduled_start.astimezone():%Y-%m-%d %H:%M:%S %Z}",
+                              "schedule" if r.auto_scheduled else "hand", ",".join(r.labels))
         elif what == "runs":
             table = Table("id", "flow", "state", "message", "labels", "parent")
             for r in client.list_flow_runs(parent=parent, limit=limit).items:

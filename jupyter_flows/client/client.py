@@ -20,6 +20,7 @@ from jupyter_flows.api import (
     FlowRun,
     FlowRunCreate,
     FlowRunId,
+    FlowSchedule,
     FlowSpec,
     Health,
     HeartbeatAck,
@@ -31,6 +32,7 @@ from jupyter_flows.api import (
     RunEvent,
     RunEventPage,
     RunHeartbeat,
+    ScheduleUpdate,
     StateRecord,
     StateWrite,
     TaskRun,
@@ -97,14 +99,18 @@ class Client:
                       storage: Mapping[str, Any] | None = None,
                       run_config: Mapping[str, Any] | None = None,
                       executor: Mapping[str, Any] | None = None,
-                      labels: Iterable[str] = (), max_retries: int = 0) -> FlowRegistration:
-        """A new version if ``spec`` changed, else the existing one (``is_new`` False)."""
+                      labels: Iterable[str] = (), max_retries: int = 0,
+                      set_schedule_active: bool = True) -> FlowRegistration:
+        """A new version if ``spec`` changed, else the existing one (``is_new`` False).
+
+        With a schedule in the spec, the backend makes its runs unless
+        ``set_schedule_active`` is false."""
         flow_spec = (spec if isinstance(spec, FlowSpec)
                      else FlowSpec.model_validate({"name": name, **spec}))
         body = FlowCreate(name=name, project=project, spec=flow_spec,
                           storage=dict(storage or {}), run_config=dict(run_config or {}),
                           executor=dict(executor or {}), labels=list(labels),
-                          max_retries=max_retries)
+                          max_retries=max_retries, set_schedule_active=set_schedule_active)
         # the spec goes as given (nulls included): its hash decides the version
         payload = {**_body(body), "spec": flow_spec.as_json()}
         return FlowRegistration.model_validate(self._post("/api/flows", payload,
@@ -117,6 +123,23 @@ class Client:
                    limit: int = 50, offset: int = 0) -> Page[Flow]:
         params = {"name": name, "project": project, "limit": limit, "offset": offset}
         return Page[Flow].model_validate(self._get("/api/flows", _params(params)))
+
+    def get_schedule(self, flow_id: str) -> FlowSchedule:
+        """The flow's schedule as the backend runs it (its latest version's): active or not,
+        in words, its next five times and how many runs it has made that are to come."""
+        return FlowSchedule.model_validate(self._get(f"/api/flows/{flow_id}/schedule"))
+
+    def set_schedule_active(self, flow_id: str, active: bool) -> FlowSchedule:
+        """Resume (True) or pause (False: its unclaimed scheduled runs are deleted)."""
+        body = _body(ScheduleUpdate(active=active))
+        return FlowSchedule.model_validate(self._post(f"/api/flows/{flow_id}/schedule", body,
+                                                      idempotent=True))
+
+    def pause_schedule(self, flow_id: str) -> FlowSchedule:
+        return self.set_schedule_active(flow_id, False)
+
+    def resume_schedule(self, flow_id: str) -> FlowSchedule:
+        return self.set_schedule_active(flow_id, True)
 
     # ------------------------------------------------------------------- flow runs
     def create_flow_run(self, flow_id: str | None = None, *, flow_name: str | None = None,
@@ -150,12 +173,14 @@ class Client:
     def list_flow_runs(self, flow_id: str | None = None, *, flow_name: str | None = None,
                        state: str | Iterable[str] | None = None,
                        labels: Iterable[str] | None = None,
-                       parent: str | None = None,
+                       parent: str | None = None, upcoming: bool = False,
                        limit: int = 50, offset: int = 0) -> Page[FlowRun]:
-        """Newest first; ``parent`` lists the runs created from within that run."""
+        """Newest first; ``parent`` lists the runs created from within that run; with
+        ``upcoming``, the Scheduled runs still to start, soonest first."""
         params = {"flow_id": flow_id, "flow_name": flow_name,
                   "state": [state] if isinstance(state, str) else state,
-                  "labels": labels, "parent": parent, "limit": limit, "offset": offset}
+                  "labels": labels, "parent": parent, "upcoming": upcoming or None,
+                  "limit": limit, "offset": offset}
         return Page[FlowRun].model_validate(self._get("/api/flow_runs", _params(params)))
 
     def set_flow_run_state(self, flow_run_id: str, state: str | State,

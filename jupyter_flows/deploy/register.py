@@ -31,8 +31,13 @@ def config_json(value: Any) -> dict[str, Any]:
 
 
 def register(flow: Flow, project: str = "default", *, client: Client | None = None,
-             labels: Iterable[str] | None = None, max_retries: int = 0) -> FlowRegistration:
+             labels: Iterable[str] | None = None, max_retries: int = 0,
+             set_schedule_active: bool = True) -> FlowRegistration:
     """Store ``flow``'s code with its storage (default ``Local()``) and register it.
+
+    A flow with a schedule is scheduled by the backend from now on (its latest version's
+    schedule; a new version replaces the older one's unclaimed runs), unless
+    ``set_schedule_active`` is false.
 
     Labels default to the run config's labels. Checks the run config and executor first,
     so a malformed config fails here, naming the field, not later on an agent.
@@ -60,7 +65,7 @@ def register(flow: Flow, project: str = "default", *, client: Client | None = No
         flow.name, spec, project=project,
         storage={**config_json(storage), "location": location},
         run_config=config_json(run_config), executor=config_json(executor),
-        labels=chosen_labels, max_retries=max_retries,
+        labels=chosen_labels, max_retries=max_retries, set_schedule_active=set_schedule_active,
     )
 
 

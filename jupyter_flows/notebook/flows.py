@@ -186,7 +186,7 @@ class CellFlow:
         old = self.flow_object()
         fresh = Flow(self.name, result=old.result, storage=old.storage,
                      run_config=old.run_config, executor=old.executor,
-                     state_handlers=old.state_handlers)
+                     state_handlers=old.state_handlers, schedule=old.schedule)
         vars(old).update(vars(fresh))
         return old
 
@@ -360,7 +360,7 @@ class NotebookFlows:
             )
         old = self.flows.get(flow.name)
         if old is not None:
-            for attr in ("result", "storage", "run_config", "executor"):
+            for attr in ("result", "storage", "run_config", "executor", "schedule"):
                 if getattr(flow, attr) is None:
                     setattr(flow, attr, getattr(old, attr))
         self.flows[flow.name] = flow

@@ -89,6 +89,16 @@ def flow_parser() -> MagicParser:
     submit.add_argument("--label", nargs="+", action="extend", default=[], metavar="L",
                         help="labels an agent must offer to run it")
     _executor_option(submit)
+    schedule = add("schedule", "run the flow on a schedule on the backend (registers it with "
+                               "the schedule active), or pause it with --off")
+    schedule.add_argument("name", nargs="?")
+    when = schedule.add_mutually_exclusive_group(required=True)
+    when.add_argument("--cron", metavar="EXPR", help='a cron expression, e.g. "0 6 * * 1-5"')
+    when.add_argument("--every", metavar="DURATION", help="an interval: 15m, 30s, 2h, 1d")
+    when.add_argument("--off", action="store_true", help="pause the flow's schedule")
+    schedule.add_argument("--tz", metavar="ZONE", help="the time zone of the times "
+                          "(default UTC), e.g. Europe/Berlin")
+    _param_option(schedule)
     status = add("status", "a backend run's state, task runs and last logs")
     status.add_argument("run_id", nargs="?", help="default: the run submitted last")
     status.add_argument("--watch", action="store_true",

@@ -174,6 +174,8 @@ class FlowMagics(Magics):
                              [--param K=V ...] [--persist DIR] [--force]
             %flow config [NAME]
             %flow submit [NAME] [--param K=V ...] [--label L ...] [--executor ...]
+            %flow schedule [NAME] --cron EXPR [--tz ZONE] [--param K=V ...]
+                                  | --every 15m [--param K=V ...] | --off
             %flow status [RUN_ID]
             %flow notify [SECRET] [--message TEXT]
             %flow list
@@ -338,6 +340,33 @@ class FlowMagics(Magics):
         default = self._default()
         if cells and name == default.name:
             print(f"  {default.hint()}")
+
+    def _schedule(self, args: argparse.Namespace) -> None:
+        from jupyter_flows.client.client import Client
+        from jupyter_flows.notebook.schedule import (
+            make_schedule,
+            pause_flow_schedule,
+            schedule_flow,
+            schedule_lines,
+        )
+
+        name = self.notebook.resolve(args.name)
+        cell_flow = self.notebook.cell_flows.get(name)
+        settings = cell_flow.flow_object() if cell_flow else self.notebook.flows[name]
+        with Client() as client:
+            if args.off:
+                if args.tz or args.param:
+                    raise UsageError("%flow schedule --off takes no --tz or --param")
+                shown = pause_flow_schedule(name, client)
+                settings.schedule = None  # a later `%flow submit` must not resume it
+            else:
+                schedule = make_schedule(cron=args.cron, every=args.every, tz=args.tz,
+                                         params=parse_params(args.param))
+                settings.schedule = schedule  # built flows of the cells carry it
+                flow, _, _ = self._build(name)
+                self._note_stale(name, "the backend gets")
+                shown = schedule_flow(flow, schedule, client)
+        print("\n".join(schedule_lines(shown)))
 
     def _status(self, args: argparse.Namespace) -> None:
         from jupyter_flows.client.client import Client

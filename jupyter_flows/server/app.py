@@ -3,8 +3,8 @@
 ``create_app(settings)`` builds the FastAPI app: database schema, routers under ``/api``
 (all behind the optional API key except ``/api/health``), OpenAPI at ``/docs`` with Swagger
 UI's JavaScript and CSS served by this app (fastapi-offline ships them, so the page works with
-no network), and a lifespan that runs the liveness sweeper. ``serve(settings)``
-runs it with uvicorn.
+no network), and a lifespan that runs the liveness sweeper and the scheduler.
+``serve(settings)`` runs it with uvicorn.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from jupyter_flows.server.routers import (
     states,
     task_runs,
 )
+from jupyter_flows.server.scheduler import Scheduler
 from jupyter_flows.server.settings import Settings
 
 _log = logging.getLogger("jupyter_flows.server")
@@ -62,13 +63,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         listener = Listener(db.url, bus.committed).start() if db.kind == "postgresql" else None
         sweeper = asyncio.create_task(sweep_forever(db, settings.lease_timeout,
                                                     settings.sweep_interval))
+        scheduler = asyncio.create_task(Scheduler(db, settings).run_forever(
+            settings.scheduler_interval))
         try:
             yield
         finally:
             bus.close()
-            sweeper.cancel()
-            with suppress(asyncio.CancelledError):
-                await sweeper
+            for task in (sweeper, scheduler):
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
             if listener is not None:
                 await asyncio.to_thread(listener.stop)
             db.dispose()

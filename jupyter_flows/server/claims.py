@@ -11,7 +11,8 @@ write lock when there is one to claim (or the agent's heartbeat needs refreshing
 A waiting claim sleeps on the event bus's claims wake-up, woken at once when a run becomes
 due (created or rescheduled through this process, or through another one on PostgreSQL by
 NOTIFY), and re-checks the database every ``claim_poll_interval`` for the rest (a future
-``scheduled_start``, another process on SQLite).
+``scheduled_start``, another process on SQLite); a claim whose agent has a run due sooner
+than that wakes at its ``scheduled_start`` (:func:`next_start`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from jupyter_flows.server.orchestration import CLAIMABLE, record_state
 _BATCH = 8
 
 
-def _due_runs(agent: AgentModel, now: datetime) -> Select[str]:
+def _matching_runs(agent: AgentModel) -> Select[str]:
     agent_labels = list(agent.labels)
     missing_label = exists().where(
         FlowRunLabelModel.flow_run_id == FlowRunModel.id,
@@ -39,11 +40,22 @@ def _due_runs(agent: AgentModel, now: datetime) -> Select[str]:
     kind = FlowRunModel.run_config["type"].as_string()
     return (select(FlowRunModel.id)
             .where(FlowRunModel.state.in_(CLAIMABLE),
-                   FlowRunModel.scheduled_start <= now,
                    ~missing_label,
                    # a run only goes to an agent that can run its run config
                    or_(kind.is_(None), kind.in_(run_config_type_names(agent.type))))
             .order_by(FlowRunModel.scheduled_start, FlowRunModel.created, FlowRunModel.id))
+
+
+def _due_runs(agent: AgentModel, now: datetime) -> Select[str]:
+    return _matching_runs(agent).where(FlowRunModel.scheduled_start <= now)
+
+
+def next_start(session: Session, agent: AgentModel, now: datetime) -> datetime | None:
+    """When the agent's next not-yet-due run becomes due (a scheduled one), or None: a
+    waiting claim sleeps until then rather than a whole poll interval."""
+    query = (_matching_runs(agent).where(FlowRunModel.scheduled_start > now)
+             .with_only_columns(FlowRunModel.scheduled_start).limit(1))
+    return session.scalars(query).first()
 
 
 def has_due_run(session: Session, agent: AgentModel, now: datetime) -> bool:

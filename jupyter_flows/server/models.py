@@ -26,6 +26,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -82,12 +84,21 @@ class FlowModel(Base):
     executor: Mapped[dict[str, Any]]
     labels: Mapped[list[str]]
     max_retries: Mapped[int] = mapped_column(default=0)
+    schedule_active: Mapped[bool] = mapped_column(
+        default=True, server_default=true(),
+        doc="whether the scheduler makes runs of this version's schedule (only the latest "
+            "version of a (project, name) is ever scheduled)")
     created: Mapped[datetime] = mapped_column(default=utcnow)
     updated: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class FlowRunModel(Base):
-    """A run of one flow version; ``version`` counts its state changes (optimistic locking)."""
+    """A run of one flow version; ``version`` counts its state changes (optimistic locking).
+
+    The scheduler's runs have ``auto_scheduled`` set and the idempotency key
+    ``scheduled:<UTC time>``, so the unique (flow_id, idempotency_key) makes each (flow
+    version, scheduled time) one row however many schedulers try to insert it.
+    """
 
     __tablename__ = "flow_runs"
     __table_args__ = (
@@ -120,6 +131,8 @@ class FlowRunModel(Base):
         String(32), index=True, doc="the run whose task created this one (flows of flows)")
     event_seq: Mapped[int] = mapped_column(default=0, server_default="0",
                                            doc="the seq of the run's latest event")
+    auto_scheduled: Mapped[bool] = mapped_column(default=False, server_default=false(),
+                                                 doc="made by the scheduler")
     created: Mapped[datetime] = mapped_column(default=utcnow)
     updated: Mapped[datetime] = mapped_column(default=utcnow)
 

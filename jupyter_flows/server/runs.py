@@ -83,7 +83,7 @@ def run_payload(run: FlowRunModel, flow: FlowModel, agent_name: str | None,
         lease_expires_at=run.lease_expires_at, last_heartbeat=run.last_heartbeat,
         exit_code=run.exit_code, parent_flow_run_id=run.parent_flow_run_id,
         created=run.created, updated=run.updated,
-        agent_match=agent_match,
+        auto_scheduled=run.auto_scheduled, agent_match=agent_match,
     )
 
 

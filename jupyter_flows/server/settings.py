@@ -11,7 +11,16 @@ Timeouts and the guarantees they give:
   counts as one) is younger than this. Agents long-poll for at most ``claim_max_wait``
   (30 s), so a polling agent never looks offline.
 * ``claim_poll_interval`` (0.5 s): a waiting claim re-checks the database this often, for
-  runs created by another server process; runs created through this process wake it at once.
+  runs created by another server process; runs created through this process wake it at once,
+  and a claim whose agent has a run due sooner than that sleeps only until its start.
+
+The scheduler (:mod:`jupyter_flows.server.scheduler`):
+
+* ``scheduler_interval`` (10 s): how often it tops up every active schedule's runs.
+* ``schedule_horizon`` (3600 s) and ``schedule_max_runs`` (10): each flow with an active
+  schedule has its next runs up to this far ahead, at most this many of them.
+* ``missed_runs`` (``skip``): what a pass does about times that passed while no scheduler
+  made their runs (the backend was down): ``skip`` them, or run the ``latest`` of them once.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -53,6 +62,15 @@ class Settings(BaseModel):
     stream_recheck_interval: float = Field(5.0, gt=0, description="an event stream also "
                                            "re-reads the database this often (for writes by "
                                            "another server process on one SQLite file)")
+    scheduler_interval: float = Field(10.0, gt=0, description="seconds between scheduler "
+                                                              "passes")
+    schedule_horizon: float = Field(3600.0, gt=0, description="seconds ahead the scheduler "
+                                                              "makes runs")
+    schedule_max_runs: int = Field(10, ge=1, le=1000, description="upcoming scheduled runs "
+                                                                  "per flow, at most")
+    missed_runs: Literal["skip", "latest"] = Field(
+        "skip", description="times missed while the backend was down: 'skip' them, or run "
+                            "the 'latest' of them once")
     log_level: str = "info"
 
     @classmethod

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from jupyter_flows.api import Agent, AgentCreate, Claim, Lease
-from jupyter_flows.server.claims import claim_one, has_due_run
+from jupyter_flows.server.claims import claim_one, has_due_run, next_start
 from jupyter_flows.server.deps import BackendDep
 from jupyter_flows.server.events import mark_changed
 from jupyter_flows.server.models import AgentModel, FlowModel, utcnow
@@ -90,11 +90,17 @@ async def claim(agent_id: str, request: Request, backend: BackendDep,
 
     refresh = timedelta(seconds=min(5.0, settings.agent_timeout / 4))
 
-    def look(session: Session) -> bool:
+    def look(session: Session) -> tuple[bool, float]:
+        """(whether to take the write lock, seconds to sleep at most before looking again)"""
         now = utcnow()
         agent = load_agent(session, agent_id)
-        return (agent.last_heartbeat < now - refresh
-                or has_due_run(session, agent, now))
+        if agent.last_heartbeat < now - refresh or has_due_run(session, agent, now):
+            return True, 0.0
+        upcoming = next_start(session, agent, now)
+        if upcoming is None:
+            return False, settings.claim_poll_interval
+        return False, min(settings.claim_poll_interval,
+                          max((upcoming - now).total_seconds(), 0.0) + 0.001)
 
     def take(session: Session) -> Claim | None:
         now = utcnow()
@@ -111,13 +117,14 @@ async def claim(agent_id: str, request: Request, backend: BackendDep,
 
     while True:
         waiter = wakeup.waiter()  # before looking, so a run created meanwhile wakes us
-        if await run_in_threadpool(db.run, look, False):
+        worth_taking, pause = await run_in_threadpool(db.run, look, False)
+        if worth_taking:
             found = await run_in_threadpool(db.run, take)
             if found is not None:
                 return found
+            pause = settings.claim_poll_interval
         remaining = deadline - loop.time()
         if remaining <= 0 or wakeup.closed or await request.is_disconnected():
             return Response(status_code=status.HTTP_204_NO_CONTENT)
         with suppress(TimeoutError):
-            await asyncio.wait_for(waiter.wait(),
-                                   timeout=min(remaining, settings.claim_poll_interval))
+            await asyncio.wait_for(waiter.wait(), timeout=min(remaining, pause))

@@ -130,10 +130,13 @@ def list_flow_runs(
     labels: Annotated[list[str] | None, Query(description="runs having all these labels")] = None,
     parent: Annotated[str | None, Query(description="the runs created from within this run "
                                                     "(its children)")] = None,
+    upcoming: Annotated[bool, Query(description="only Scheduled runs still to start, soonest "
+                                                "first")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Page[FlowRun]:
-    """Newest first; ``agent_match`` is only filled in by ``GET /flow_runs/{id}``."""
+    """Newest first (with ``upcoming``: soonest to start first); ``agent_match`` is only
+    filled in by ``GET /flow_runs/{id}``."""
 
     def work(session: Session) -> Page[FlowRun]:
         query = select(FlowRunModel.id).join(FlowModel, FlowModel.id == FlowRunModel.flow_id)
@@ -149,12 +152,17 @@ def list_flow_runs(
         for label in labels or ():
             query = query.where(exists().where(FlowRunLabelModel.flow_run_id == FlowRunModel.id,
                                                FlowRunLabelModel.label == label))
+        if upcoming:
+            query = query.where(FlowRunModel.state == "Scheduled",
+                                FlowRunModel.scheduled_start > utcnow())
+        order = ((FlowRunModel.scheduled_start, FlowRunModel.id) if upcoming
+                 else (FlowRunModel.created.desc(), FlowRunModel.id))
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         page = (select(FlowRunModel, FlowModel, AgentModel.name)
                 .join(FlowModel, FlowModel.id == FlowRunModel.flow_id)
                 .outerjoin(AgentModel, AgentModel.id == FlowRunModel.agent_id)
                 .where(FlowRunModel.id.in_(query))
-                .order_by(FlowRunModel.created.desc(), FlowRunModel.id)
+                .order_by(*order)
                 .limit(limit).offset(offset))
         items = [run_payload(run, flow, agent_name)
                  for run, flow, agent_name in session.execute(page)]
