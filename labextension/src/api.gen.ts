@@ -113,7 +113,8 @@ export interface paths {
         };
         /**
          * List Flow Runs
-         * @description Newest first; ``agent_match`` is only filled in by ``GET /flow_runs/{id}``.
+         * @description Newest first (with ``upcoming``: soonest to start first); ``agent_match`` is only
+         *     filled in by ``GET /flow_runs/{id}``.
          */
         get: operations["list_flow_runs_api_flow_runs_get"];
         put?: never;
@@ -334,6 +335,32 @@ export interface paths {
         get: operations["get_flow_api_flows__flow_id__get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{flow_id}/schedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Schedule
+         * @description The schedule the backend runs for this flow: its latest version's (any version's id
+         *     names the flow), whether it is active, its next five times and its upcoming runs.
+         */
+        get: operations["get_schedule_api_flows__flow_id__schedule_get"];
+        put?: never;
+        /**
+         * Set Schedule
+         * @description Pause (``active: false``: the flow's unclaimed scheduled runs are deleted) or resume
+         *     (``active: true``: its upcoming runs are made again at once) the flow's schedule.
+         */
+        post: operations["set_schedule_api_flows__flow_id__schedule_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -688,6 +715,12 @@ export interface components {
             run_config: {
                 [key: string]: unknown;
             };
+            /**
+             * Schedule Active
+             * @description whether the backend makes runs from this version's schedule; only the latest version of a (project, name) is scheduled
+             * @default true
+             */
+            schedule_active: boolean;
             spec: components["schemas"]["FlowSpec-Output"];
             /** Spec Hash */
             spec_hash: string;
@@ -727,6 +760,12 @@ export interface components {
             run_config?: {
                 [key: string]: unknown;
             };
+            /**
+             * Set Schedule Active
+             * @description whether the backend makes runs from the spec's schedule (if it has one)
+             * @default true
+             */
+            set_schedule_active: boolean;
             spec: components["schemas"]["FlowSpec-Input"];
             /** Storage */
             storage?: {
@@ -763,6 +802,12 @@ export interface components {
             run_config: {
                 [key: string]: unknown;
             };
+            /**
+             * Schedule Active
+             * @description whether the backend makes runs from this version's schedule; only the latest version of a (project, name) is scheduled
+             * @default true
+             */
+            schedule_active: boolean;
             spec: components["schemas"]["FlowSpec-Output"];
             /** Spec Hash */
             spec_hash: string;
@@ -789,6 +834,12 @@ export interface components {
             agent_match: components["schemas"]["AgentMatch"] | null;
             /** Agent Name */
             agent_name: string | null;
+            /**
+             * Auto Scheduled
+             * @description made by the backend's scheduler from the flow's schedule
+             * @default false
+             */
+            auto_scheduled: boolean;
             /**
              * Created
              * Format: date-time
@@ -822,6 +873,11 @@ export interface components {
             parameters: {
                 [key: string]: unknown;
             };
+            /**
+             * Parent Flow Run Id
+             * @description the run whose task created this one; its children are listed by GET /api/flow_runs?parent=ID
+             */
+            parent_flow_run_id: string | null;
             /** Project */
             project: string;
             /** Run Config */
@@ -884,6 +940,11 @@ export interface components {
             parameters?: {
                 [key: string]: unknown;
             };
+            /**
+             * Parent Flow Run Id
+             * @description the run whose task creates this one (flows of flows)
+             */
+            parent_flow_run_id?: string | null;
             /** Project */
             project?: string | null;
             /** Run Config */
@@ -913,6 +974,42 @@ export interface components {
              * Format: date-time
              */
             timestamp: string;
+            /** Version */
+            version: number;
+        };
+        /**
+         * FlowSchedule
+         * @description A flow's schedule as the backend runs it: always the latest version's.
+         */
+        FlowSchedule: {
+            /** Active */
+            active: boolean;
+            /**
+             * Description
+             * @description the schedule in words
+             */
+            description: string | null;
+            /**
+             * Flow Id
+             * @description the latest version's id
+             */
+            flow_id: string;
+            /** Name */
+            name: string;
+            /**
+             * Next Times
+             * @description the schedule's next times (UTC), whether active or not
+             */
+            next_times: string[];
+            /** Project */
+            project: string;
+            schedule: components["schemas"]["Schedule"] | null;
+            /**
+             * Upcoming Runs
+             * @description runs the scheduler made that are still to start
+             * @default 0
+             */
+            upcoming_runs: number;
             /** Version */
             version: number;
         };
@@ -1432,6 +1529,14 @@ export interface components {
              */
             type: "schedule";
         };
+        /** ScheduleUpdate */
+        ScheduleUpdate: {
+            /**
+             * Active
+             * @description false pauses the schedule (its unclaimed runs are deleted), true resumes it
+             */
+            active: boolean;
+        };
         /** StateRecord */
         StateRecord: {
             /** Id */
@@ -1464,6 +1569,11 @@ export interface components {
         };
         /** TaskRun */
         TaskRun: {
+            /**
+             * Location
+             * @description where its result was checkpointed, if it was (get_task_run_result reads it)
+             */
+            location: string | null;
             /** Map Index */
             map_index: number | null;
             /** Message */
@@ -1518,6 +1628,11 @@ export interface components {
         };
         /** TaskRunWrite */
         TaskRunWrite: {
+            /**
+             * Location
+             * @description where the task run's result was checkpointed
+             */
+            location?: string | null;
             /** Map Index */
             map_index?: number | null;
             /** Message */
@@ -1860,8 +1975,12 @@ export interface operations {
                 labels?: string[] | null;
                 limit?: number;
                 offset?: number;
+                /** @description the runs created from within this run (its children) */
+                parent?: string | null;
                 /** @description any of these states */
                 state?: string[] | null;
+                /** @description only Scheduled runs still to start, soonest first */
+                upcoming?: boolean;
             };
             header?: never;
             path?: never;
@@ -2370,6 +2489,72 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Flow"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_schedule_api_flows__flow_id__schedule_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                flow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowSchedule"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_schedule_api_flows__flow_id__schedule_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                flow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowSchedule"];
                 };
             };
             /** @description Validation Error */

@@ -7,10 +7,12 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import {
+  Dialog,
   ICommandPalette,
   InputDialog,
   MainAreaWidget,
   Notification,
+  showDialog,
   ToolbarButton,
   WidgetTracker
 } from '@jupyterlab/apputils';
@@ -28,8 +30,10 @@ import { shortId } from './models/format';
 import { parseRunRef, runLink } from './models/runLink';
 import { RunModel } from './models/runModel';
 import { SidebarModel } from './models/sidebarModel';
-import { submitNotebook } from './notebook';
+import { scheduleCode } from './models/scheduleMagic';
+import { runFlowMagic, submitNotebook } from './notebook';
 import { RunView } from './widgets/runView';
+import { ScheduleForm } from './widgets/scheduleForm';
 import { FlowsSidebar } from './widgets/sidebar';
 
 export { CommandIDs } from './commands';
@@ -156,6 +160,45 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
+    app.commands.addCommand(CommandIDs.scheduleNotebook, {
+      label: 'Schedule Notebook as Flow…',
+      caption: 'Register this notebook\'s task cells as a flow the backend runs on a schedule',
+      icon: flowsIcon,
+      isEnabled: () => !!notebooks?.currentWidget,
+      execute: async args => {
+        const panel =
+          (args['notebook'] && notebooks?.find(nb => nb.id === args['notebook'])) || notebooks?.currentWidget;
+        if (!panel) {
+          notify('Open a notebook first: "Schedule Notebook as Flow" schedules its task cells.', 'error');
+          return null;
+        }
+        const form = new ScheduleForm();
+        const result = await showDialog({
+          title: `Schedule ${panel.title.label} as a flow`,
+          body: form,
+          buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Schedule' })],
+          focusNodeSelector: '.jp-flows-schedule-when'
+        });
+        if (!result.button.accept || !result.value) {
+          return null;
+        }
+        const { code, error } = scheduleCode(result.value);
+        if (!code) {
+          notify(error ?? 'not a schedule', 'error');
+          return null;
+        }
+        try {
+          const output = await runFlowMagic(panel, code, '%flow schedule', () => syncs.get(panel)?.send());
+          notify(output.trim().split('\n').slice(0, 3).join(' · ') || 'scheduled', 'success');
+          void sidebar.refresh();
+          return output;
+        } catch (error) {
+          notify(errorText(error), 'error');
+          return null;
+        }
+      }
+    });
+
     if (notebooks) {
       app.docRegistry.addWidgetExtension('Notebook', {
         createNew: (panel: NotebookPanel) => {
@@ -167,6 +210,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
             onClick: () => void app.commands.execute(CommandIDs.runNotebook, { notebook: panel.id })
           });
           panel.toolbar.insertItem(10, 'jupyter-flows-run', button);
+          const scheduleButton = new ToolbarButton({
+            className: 'jp-flows-schedule-notebook',
+            label: 'Schedule…',
+            tooltip: 'Schedule notebook as flow: the backend runs its task cells on a schedule',
+            onClick: () => void app.commands.execute(CommandIDs.scheduleNotebook, { notebook: panel.id })
+          });
+          panel.toolbar.insertItem(11, 'jupyter-flows-schedule', scheduleButton);
           const stopWatching = watchOutputs(panel.content.node);
           const sync = new CellSync(panel);
           syncs.set(panel, sync);
@@ -174,6 +224,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
             stopWatching();
             sync.dispose();
             button.dispose();
+            scheduleButton.dispose();
           });
         }
       });
@@ -182,7 +233,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     if (palette) {
       const category = 'jupyter-flows';
-      for (const command of [CommandIDs.openRun, CommandIDs.runNotebook, CommandIDs.showPanel, CommandIDs.refresh]) {
+      for (const command of [CommandIDs.openRun, CommandIDs.runNotebook, CommandIDs.scheduleNotebook,
+                             CommandIDs.showPanel, CommandIDs.refresh]) {
         palette.addItem({ command, category });
       }
     }

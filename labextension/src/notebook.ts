@@ -31,13 +31,32 @@ export async function submitNotebook(
   code = SUBMIT_CODE,
   beforeSubmit?: () => void
 ): Promise<string> {
+  const output = await runFlowMagic(panel, code, '%flow submit', beforeSubmit);
+  const ids = findRunIds(output);
+  if (!ids.length) {
+    const said = output.trim() ? `; it printed: ${output.trim().slice(0, 300)}` : '';
+    throw new SubmitError(`%flow submit printed no jupyter-flows://runs/<id> link${said}`, output);
+  }
+  return ids[ids.length - 1]!;
+}
+
+/**
+ * Run a `%flow` magic's `code` in the panel's kernel and resolve to what it printed; a
+ * failure (named `what`) rejects with a SubmitError carrying the kernel's message.
+ */
+export async function runFlowMagic(
+  panel: NotebookPanel,
+  code: string,
+  what: string,
+  beforeRun?: () => void
+): Promise<string> {
   const sessionContext = panel.sessionContext;
   await sessionContext.ready;
   const kernel = sessionContext.session?.kernel;
   if (!kernel) {
-    throw new SubmitError('this notebook has no running kernel: start one, run the task cells, then submit', '');
+    throw new SubmitError(`this notebook has no running kernel: start one, run the task cells, then ${what}`, '');
   }
-  beforeSubmit?.();
+  beforeRun?.();
   const future = kernel.requestExecute({
     code,
     silent: false,
@@ -62,12 +81,7 @@ export async function submitNotebook(
   const content = reply.content;
   if (content.status !== 'ok') {
     const summary = content.status === 'error' ? errorSummary(content) : content.status;
-    throw new SubmitError(`%flow submit failed: ${failure ?? summary}`, output);
+    throw new SubmitError(`${what} failed: ${failure ?? summary}`, output);
   }
-  const ids = findRunIds(output);
-  if (!ids.length) {
-    const said = output.trim() ? `; it printed: ${output.trim().slice(0, 300)}` : '';
-    throw new SubmitError(`%flow submit printed no jupyter-flows://runs/<id> link${said}`, output);
-  }
-  return ids[ids.length - 1]!;
+  return output;
 }

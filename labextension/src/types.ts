@@ -41,6 +41,8 @@ export type LogRecord = Schemas['LogRecord'];
 export type LogPage = Schemas['LogPage'];
 export type Agent = Schemas['Agent'];
 export type Health = Schemas['Health'];
+/** A flow's schedule as the backend runs it (the latest version's), with its next times. */
+export type FlowSchedule = Schemas['FlowSchedule'];
 export type FlowRunStateEvent = Schemas['FlowRunStateEvent'];
 export type TaskRunStateEvent = Schemas['TaskRunStateEvent'];
 export type LogEvent = Schemas['LogEvent'];

@@ -65,7 +65,7 @@ describe('layoutDag', () => {
 
 describe('nodeStates', () => {
   const run = (task_slug: string, map_index: number | null, state: string): TaskRun =>
-    ({ task_slug, map_index, state, message: null, timestamp: '2026-01-01T00:00:00Z', started: null });
+    ({ task_slug, map_index, state, message: null, timestamp: '2026-01-01T00:00:00Z', started: null, location: null });
 
   it('uses the parent state and counts mapped children', () => {
     const states = nodeStates([

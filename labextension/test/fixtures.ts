@@ -71,7 +71,7 @@ export function flow(overrides: Partial<Flow> = {}): Flow {
   return {
     id: 'flow1', name: 'etl', project: 'default', version: 1, spec_hash: 'h', spec: SPEC,
     storage: {}, run_config: { type: 'local', env: { API_KEY: '********' }, labels: [] },
-    executor: {}, labels: [], max_retries: 0,
+    executor: {}, labels: [], max_retries: 0, schedule_active: true,
     created: '2026-01-01T00:00:00Z', updated: '2026-01-01T00:00:00Z',
     ...overrides
   };
@@ -85,7 +85,7 @@ export function flowRun(overrides: Partial<FlowRun> = {}): FlowRun {
     state_message: 'created', state_timestamp: '2026-01-01T00:00:00Z', version: 1, run_count: 0,
     max_retries: 0, agent_id: null, agent_name: null, lease_expires_at: null, last_heartbeat: null,
     exit_code: null, created: '2026-01-01T00:00:00Z', updated: '2026-01-01T00:00:00Z',
-    agent_match: null,
+    agent_match: null, auto_scheduled: false, parent_flow_run_id: null,
     ...overrides
   };
 }

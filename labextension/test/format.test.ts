@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { configRows, configType, formatAgo, formatDuration, parseTime, shortId } from '../src/models/format';
+import { configRows, configType, formatAgo, formatDuration, formatWhen, parseTime, shortId } from '../src/models/format';
 
 describe('parseTime', () => {
   it('reads UTC with or without a zone', () => {
@@ -70,5 +70,13 @@ describe('configRows', () => {
     expect(configType({})).toBe('default');
     expect(configType(undefined, 'none')).toBe('none');
     expect(shortId('0123456789abcdef')).toBe('01234567');
+  });
+});
+
+describe('formatWhen', () => {
+  it('gives the weekday, date and time in the local zone', () => {
+    const local = new Date(2026, 11, 2, 6, 5); // a Wednesday, 06:05 here
+    expect(formatWhen(local.toISOString())).toBe('Wed 12-02 06:05');
+    expect(formatWhen(null)).toBe('');
   });
 });

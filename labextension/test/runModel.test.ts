@@ -63,8 +63,8 @@ describe('RunModel', () => {
   it('times tasks from when they were seen running', async () => {
     const { model, state } = setUp();
     state.taskRuns = [
-      { task_slug: 'n', map_index: null, state: 'Success', message: null, timestamp: at(1100), started: null },
-      { task_slug: 'extract-1', map_index: null, state: 'Running', message: null, timestamp: at(1200), started: null }
+      { task_slug: 'n', map_index: null, state: 'Success', message: null, timestamp: at(1100), started: null, location: null },
+      { task_slug: 'extract-1', map_index: null, state: 'Running', message: null, timestamp: at(1200), started: null, location: null }
     ];
     await model.refresh();
     let rows = model.taskRows(T0 + 2000);
@@ -72,10 +72,10 @@ describe('RunModel', () => {
     expect(rows.find(row => row.slug === 'total-1')).toMatchObject({ state: 'Pending', duration: null });
     state.taskRuns = [
       ...state.taskRuns.slice(0, 1),
-      { task_slug: 'extract-1', map_index: null, state: 'Success', message: null, timestamp: at(1700), started: null },
-      { task_slug: 'double-1', map_index: null, state: 'Mapped', message: null, timestamp: at(2500), started: null },
-      { task_slug: 'double-1', map_index: 0, state: 'Success', message: null, timestamp: at(2400), started: null },
-      { task_slug: 'double-1', map_index: 1, state: 'Failed', message: 'boom', timestamp: at(2450), started: null }
+      { task_slug: 'extract-1', map_index: null, state: 'Success', message: null, timestamp: at(1700), started: null, location: null },
+      { task_slug: 'double-1', map_index: null, state: 'Mapped', message: null, timestamp: at(2500), started: null, location: null },
+      { task_slug: 'double-1', map_index: 0, state: 'Success', message: null, timestamp: at(2400), started: null, location: null },
+      { task_slug: 'double-1', map_index: 1, state: 'Failed', message: 'boom', timestamp: at(2450), started: null, location: null }
     ];
     state.logs = [log(1, 'double-1', 2000)];
     state.run = flowRun({ state: 'Failed' });
@@ -93,7 +93,7 @@ describe('RunModel', () => {
     const { model, state } = setUp();
     state.run = flowRun({ state: 'Success' });
     state.taskRuns = [
-      { task_slug: 'extract-1', map_index: null, state: 'Success', message: null, timestamp: at(4000), started: at(1500) }
+      { task_slug: 'extract-1', map_index: null, state: 'Success', message: null, timestamp: at(4000), started: at(1500), location: null }
     ];
     await model.refresh();
     expect(model.taskRows(T0 + 9000).find(row => row.slug === 'extract-1')).toMatchObject({ duration: 2500 });
@@ -161,7 +161,7 @@ describe('RunModel', () => {
       expect(model.logs.map(record => record.id)).toEqual([1, 2]);
       expect(model.states.map(s => s.state)).toEqual(['Scheduled', 'Running', 'Success']);
       expect(model.run?.state).toBe('Success');
-      expect(model.taskRuns).toEqual([{ task_slug: 'extract-1', map_index: null, state: 'Success', message: 'done', timestamp: at(4000), started: at(2000) }]);
+      expect(model.taskRuns).toEqual([{ task_slug: 'extract-1', map_index: null, state: 'Success', message: 'done', timestamp: at(4000), started: at(2000), location: null }]);
       expect(model.taskRows(T0 + 9000).find(row => row.slug === 'extract-1')!.duration).toBe(2000);
     });
 

@@ -129,3 +129,30 @@ describe('SidebarModel following the change feed', () => {
     }
   });
 });
+
+describe('SidebarModel schedules', () => {
+  it('reads the schedule of scheduled flows only, and pauses one', async () => {
+    const spec = { ...flow().spec, schedule: { type: 'schedule', clocks: [] } as never };
+    const scheduled = flow({ id: 'f2', name: 'daily', spec });
+    const answer = (active: boolean) => ({
+      flow_id: 'f2', name: 'daily', project: 'default', version: 1, schedule: spec.schedule,
+      active, description: 'every day at 06:00 UTC', upcoming_runs: active ? 2 : 0,
+      next_times: ['2026-12-03T06:00:00Z', '2026-12-04T06:00:00Z']
+    });
+    const { api, calls } = fakeApi({
+      config: CONFIG,
+      flows: { items: [flow(), scheduled], total: 2, limit: 200, offset: 0 },
+      flow_runs: { items: [], total: 0, limit: 50, offset: 0 },
+      'flows/f2/schedule': (_: string, body?: { active: boolean }) => answer(body ? body.active : true),
+      agents: []
+    });
+    const model = new SidebarModel(api);
+    await model.refresh();
+    expect([...model.schedules.keys()]).toEqual(['daily']);
+    expect(model.schedules.get('daily')!.active).toBe(true);
+    expect(calls.filter(c => c.endPoint.endsWith('/schedule')).map(c => c.method)).toEqual(['GET']);
+    await model.setScheduleActive('daily', false);
+    expect(calls[calls.length - 1]).toEqual({ endPoint: 'flows/f2/schedule', method: 'POST', body: { active: false } });
+    expect(model.schedules.get('daily')!.active).toBe(false);
+  });
+});

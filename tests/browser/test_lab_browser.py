@@ -373,6 +373,35 @@ def test_the_config_widget_hides_secrets_and_saves_none(page: Any, lab: Lab) -> 
     assert "tok-not-for-files" not in saved  # ...but not the secret
 
 
+def test_the_schedule_dialog_schedules_the_notebook_and_the_panel_pauses_it(
+        page: Any, lab: Lab) -> None:
+    notebook = open_notebook(page, "tasks.ipynb")
+    notebook.locator(".jp-flows-schedule-notebook").click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.locator(".jp-flows-schedule-kind").select_option("every")
+    dialog.locator(".jp-flows-schedule-when").fill("1h")
+    dialog.locator(".jp-flows-schedule-zone").fill("UTC")
+    screenshot(page, "12-schedule-dialog")
+    dialog.locator("button", has_text="Schedule").click()
+    page.locator('.lm-TabBar-tab[data-id="jupyter-flows-sidebar"]').click()
+    flow = sidebar(page).locator('.jp-flows-flow[data-flow-name="tasks"]')
+    active = flow.locator('.jp-flows-schedule[data-active="true"]')
+    active.wait_for(timeout=60_000)  # the change feed brought the new version in
+    assert "every hour" in active.inner_text() and "next" in active.inner_text()
+    with Client(lab.backend_url) as client:
+        latest = client.list_flows(name="tasks").items[0]
+        assert client.get_schedule(latest.id).active
+    screenshot(page, "12-panel-schedule")
+    active.locator(".jp-flows-schedule-toggle").click()
+    paused = flow.locator('.jp-flows-schedule[data-active="false"]')
+    paused.wait_for(timeout=30_000)
+    assert "paused" in paused.inner_text()
+    with Client(lab.backend_url) as client:
+        assert not client.get_schedule(latest.id).active
+        upcoming = client.list_flow_runs(flow_name="tasks", upcoming=True)
+        assert upcoming.total == 0  # pausing deleted the runs it had made
+
+
 def test_a_backend_that_went_away_is_a_readable_message(page: Any, lab: Lab) -> None:
     import psutil
 

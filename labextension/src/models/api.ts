@@ -6,6 +6,7 @@ import type {
   BackendConfig,
   Flow,
   FlowRun,
+  FlowSchedule,
   Health,
   JSONObject,
   LogPage,
@@ -87,6 +88,16 @@ export class BackendAPI {
 
   logs(id: string, after: number, limit = 500): Promise<LogPage> {
     return this.request<LogPage>(`flow_runs/${encodeURIComponent(id)}/logs${query({ after, limit })}`);
+  }
+
+  /** A flow's schedule (any version's id names the flow). */
+  schedule(flowId: string): Promise<FlowSchedule> {
+    return this.request<FlowSchedule>(`flows/${encodeURIComponent(flowId)}/schedule`);
+  }
+
+  /** Pause (its unclaimed runs are deleted) or resume a flow's schedule. */
+  setScheduleActive(flowId: string, active: boolean): Promise<FlowSchedule> {
+    return this.request<FlowSchedule>(`flows/${encodeURIComponent(flowId)}/schedule`, post({ active }));
   }
 
   agents(): Promise<Agent[]> {

@@ -68,6 +68,19 @@ export function formatClock(iso: string | null | undefined): string {
   );
 }
 
+/** A scheduled time, in the browser's zone: `Wed 12-03 06:00`. */
+export function formatWhen(iso: string | null | undefined): string {
+  const time = parseTime(iso);
+  if (time === null) {
+    return '';
+  }
+  const date = new Date(time);
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  const day = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][date.getDay()];
+  return `${day} ${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
+    `${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
 /**
  * A config as rows of dotted keys and text values:
  * `{type: "local", env: {A: "1"}, labels: []}` -> type=local, env.A=1, labels=(none).

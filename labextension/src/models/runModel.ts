@@ -181,7 +181,8 @@ export class RunModel {
     const update: TaskRun = { task_slug: event.task_slug, map_index: event.map_index,
                               state: event.state, message: event.message,
                               timestamp: event.timestamp,
-                              started: this.taskRuns[index]?.started ?? (running ? event.timestamp : null) };
+                              started: this.taskRuns[index]?.started ?? (running ? event.timestamp : null),
+                              location: this.taskRuns[index]?.location ?? null };
     if (index < 0) {
       this.taskRuns.push(update);
     } else if ((parseTime(update.timestamp) ?? 0) >= (parseTime(this.taskRuns[index]!.timestamp) ?? 0)) {

@@ -3,7 +3,7 @@
  */
 import { ISignal, Signal } from '@lumino/signaling';
 
-import type { Agent, AgentMatch, BackendConfig, Flow, FlowRun } from '../types';
+import type { Agent, AgentMatch, BackendConfig, Flow, FlowRun, FlowSchedule } from '../types';
 import type { BackendAPI } from './api';
 import { APIError, errorText } from './errors';
 import { EventFeed } from './eventFeed';
@@ -35,6 +35,9 @@ export const CHANGE_EVENTS = ['ready', 'reset', 'flow', 'flow_run', 'agent'] as 
 
 /** Changes arriving within this many ms are read with one refresh. */
 const REFRESH_DELAY = 150;
+
+/** At most this many scheduled flows get their schedule (words, next times) read per refresh. */
+const SCHEDULE_LOOKUPS = 20;
 
 /** At most this many waiting runs get their agent match looked up on each refresh. */
 const MATCH_LOOKUPS = 10;
@@ -81,6 +84,8 @@ export class SidebarModel {
   agents: Agent[] = [];
   /** The backend's answer to "can an online agent take this run?", for waiting runs. */
   matches = new Map<string, AgentMatch>();
+  /** The schedule of each flow (by name) whose latest version has one. */
+  schedules = new Map<string, FlowSchedule>();
   filter: RunFilter = { flowName: null, state: null };
   lastUpdated: number | null = null;
 
@@ -176,7 +181,8 @@ export class SidebarModel {
       this.runs = runs.items;
       this.runsTotal = runs.total;
       this.agents = agents;
-      this.matches = await this._lookUpMatches(runs.items);
+      [this.matches, this.schedules] = await Promise.all([
+        this._lookUpMatches(runs.items), this._lookUpSchedules(this.flows)]);
       this.error = null;
       this.lastUpdated = Date.now();
     } catch (error) {
@@ -184,6 +190,25 @@ export class SidebarModel {
     }
     this._changed.emit();
     return !this.error && this.runs.some(run => !isFinished(run.state));
+  }
+
+  /** Pause or resume a flow's schedule, then show what the backend made of it. */
+  async setScheduleActive(flowName: string, active: boolean): Promise<void> {
+    const known = this.schedules.get(flowName);
+    const flow = this.flows.find(summary => summary.name === flowName);
+    const id = known?.flow_id ?? flow?.latest.id;
+    if (!id) {
+      throw new Error(`no flow named ${flowName}`);
+    }
+    this.schedules.set(flowName, await this.api.setScheduleActive(id, active));
+    this._changed.emit();
+  }
+
+  private async _lookUpSchedules(flows: FlowSummary[]): Promise<Map<string, FlowSchedule>> {
+    const scheduled = flows.filter(flow => flow.latest.spec.schedule).slice(0, SCHEDULE_LOOKUPS);
+    const found = await Promise.all(
+      scheduled.map(flow => this.api.schedule(flow.latest.id).then(schedule => [flow.name, schedule] as const)));
+    return new Map(found);
   }
 
   private async _lookUpMatches(runs: FlowRun[]): Promise<Map<string, AgentMatch>> {

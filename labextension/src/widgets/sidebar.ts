@@ -4,7 +4,8 @@
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import { configType, formatAgo, shortId } from '../models/format';
+import { errorText } from '../models/errors';
+import { configType, formatAgo, formatWhen, shortId } from '../models/format';
 import { SidebarModel } from '../models/sidebarModel';
 import { STATE_NAMES, stateClass } from '../models/states';
 import type { FlowRun } from '../types';
@@ -97,6 +98,40 @@ export class FlowsSidebar extends Widget {
     );
   }
 
+  /** A scheduled flow's schedule in words, its next times and a pause/resume toggle. */
+  private _scheduleRow(flowName: string): HTMLElement | null {
+    const schedule = this.model.schedules.get(flowName);
+    if (!schedule?.schedule) {
+      return null;
+    }
+    const next = schedule.active && schedule.next_times.length
+      ? ` · next ${schedule.next_times.slice(0, 3).map(time => formatWhen(time)).join(', ')}`
+      : '';
+    return h('div', {
+      class: 'jp-flows-row-detail jp-flows-schedule',
+      'data-active': String(schedule.active)
+    },
+      h('span', { class: 'jp-flows-schedule-words' },
+        `${schedule.active ? '' : 'paused: '}${schedule.description ?? 'scheduled'}${next}`),
+      ' ',
+      h('button', {
+        class: 'jp-flows-button jp-flows-schedule-toggle',
+        title: schedule.active
+          ? 'Pause: the runs it made that have not started are removed'
+          : 'Resume: the backend makes its next runs again',
+        onclick: () => void this._toggleSchedule(flowName, !schedule.active)
+      }, schedule.active ? 'Pause' : 'Resume'));
+  }
+
+  private async _toggleSchedule(flowName: string, active: boolean): Promise<void> {
+    try {
+      await this.model.setScheduleActive(flowName, active);
+    } catch (error) {
+      this.model.error = errorText(error);
+    }
+    void this.refresh();
+  }
+
   private _filterChanged(): void {
     this.model.setFilter({
       flowName: this._flowSelect.value || null,
@@ -122,7 +157,8 @@ export class FlowsSidebar extends Widget {
                   ` v${flow.latest.version}` + (flow.project !== 'default' ? ` · ${flow.project}` : ''))),
               h('div', { class: 'jp-flows-row-detail' },
                 `run: ${configType(flow.latest.run_config, 'none')} · executor: ${configType(flow.latest.executor)}`,
-                flow.latest.labels.length ? h('span', {}, ' · ', labelChips(flow.latest.labels)) : null)
+                flow.latest.labels.length ? h('span', {}, ' · ', labelChips(flow.latest.labels)) : null),
+              this._scheduleRow(flow.name)
             )
           )
         : h('div', { class: 'jp-flows-empty' },
