@@ -95,6 +95,8 @@ def flow_parser() -> MagicParser:
                         help="show its DAG live, coloured by task states, until it finishes")
     status.add_argument("--timeout", type=float, default=None, metavar="S",
                         help="stop watching after S seconds")
+    cancel = add("cancel", "cancel a backend run: it stops its tasks and ends Cancelled")
+    cancel.add_argument("run_id", nargs="?", help="default: the run submitted last")
     add("list", "the notebook's flows and their tasks")
     add("clear", "forget a flow (all flows without NAME) and its cached outputs").add_argument(
         "name", nargs="?")

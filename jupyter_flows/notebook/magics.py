@@ -175,6 +175,7 @@ class FlowMagics(Magics):
             %flow config [NAME]
             %flow submit [NAME] [--param K=V ...] [--label L ...] [--executor ...]
             %flow status [RUN_ID]
+            %flow cancel [RUN_ID]
             %flow list
             %flow clear [NAME]
             %flow remove CELL [--flow FLOW]
@@ -353,6 +354,19 @@ class FlowMagics(Magics):
                 watch_backend_run(client, run_id, timeout=args.timeout)
             run, task_runs, logs = run_status(client, run_id)
         print("\n".join(status_lines(run, task_runs, logs)))
+
+    def _cancel(self, args: argparse.Namespace) -> None:
+        from jupyter_flows.client.client import Client
+
+        run_id = args.run_id or self.last_submitted
+        if run_id is None:
+            raise UsageError("%flow cancel: which run? nothing was submitted from this notebook"
+                             " yet: %flow cancel RUN_ID")
+        with Client() as client:
+            run = client.cancel_flow_run(run_id, "cancelled from a notebook (%flow cancel)")
+        then = ("" if run.state == "Cancelled" else
+                "; its tasks are being stopped (`%flow status` shows when it is Cancelled)")
+        print(f"run {run.id} of flow {run.flow_name!r}: {run.state}{then}")
 
     def _list(self, args: argparse.Namespace) -> None:
         print("\n".join(listing_lines(self.notebook.cell_flows, self.notebook.flows,
