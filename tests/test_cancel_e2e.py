@@ -168,7 +168,10 @@ def cancel_while_running(s: Setup, flow_name: str, tag: str, executor: dict[str,
 @pytest.mark.parametrize("executor", [
     {"type": "local"},
     {"type": "local-dask", "scheduler": "threads", "num_workers": 2},
-], ids=["LocalExecutor", "LocalDaskExecutor-threads"])
+    # a LocalCluster of the flow-run process (threads): cancels its Dask futures
+    {"type": "dask", "cluster_kwargs": {"n_workers": 1, "threads_per_worker": 2,
+                                        "processes": False, "dashboard_address": None}},
+], ids=["LocalExecutor", "LocalDaskExecutor-threads", "DaskExecutor"])
 def test_cancel_stops_a_running_flow_run(setup: Setup, executor: dict[str, Any]) -> None:
     s = setup
     s.start_agent()
