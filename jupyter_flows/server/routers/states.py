@@ -36,10 +36,9 @@ def set_flow_run_state(flow_run_id: str, body: StateWrite, backend: BackendDep) 
         if body.state == "Cancelled" and body.lease_id is None:
             # a person's cancel: the same rule as POST .../cancel (a claimed run goes
             # Cancelling, so that its process stops the work)
-            problem = cancel(session, run, body.message, now, timeout)
-            if problem:
-                raise conflict(f"flow run {run.id}: cannot move a run from {run.state} to "
-                               f"Cancelled: {problem}")
+            if cancel(session, run, body.message, now, timeout):  # it has finished
+                raise conflict(f"flow run {run.id}: " + (transition_problem(
+                    run.state, "Cancelled", run.run_count, run.max_retries) or ""))
             return describe_run(session, run)
         problem = lease_problem(run, body.lease_id, now)
         if problem:
