@@ -1,6 +1,7 @@
 """Benchmark of the backend: claim latency and end-to-end run throughput.
 
     .venv/bin/python benchmarks/backend.py [--runs 200] [--throughput-runs 300]
+        [--agent-runs 30] [--cancel-runs 10] [--only cancel]
 
 Starts uvicorn on a temporary SQLite file and measures, through the HTTP client:
 
@@ -11,7 +12,12 @@ Starts uvicorn on a temporary SQLite file and measures, through the HTTP client:
   agent threads while one thread creates the runs;
 * submit -> Running through a real ``LocalAgent`` subprocess that launches a real flow-run
   process for each run (registered flow, Local storage): the time from the create request
-  to the Running state written by the flow-run process, read from the run's state history.
+  to the Running state written by the flow-run process, read from the run's state history;
+* cancel -> Cancelled through a real ``LocalAgent``: a run whose task sleeps in Python is
+  cancelled once its task runs; the time from the cancel (the run's ``Cancelling`` state)
+  to the ``Cancelled`` state its flow-run process writes, from the run's state history.
+
+``--only cancel`` (or ``claim``, ``agent``, ``throughput``) runs one measure.
 
 Prints a markdown table.
 """
@@ -146,29 +152,83 @@ def agent_latency(url: str, tmp: str, runs: int) -> list[float]:
     return latencies
 
 
+def _nap() -> None:
+    for _ in range(1200):  # Python code: the interrupt stops it at once
+        time.sleep(0.05)
+
+
+def cancel_latency(url: str, tmp: str, runs: int) -> list[float]:
+    """Seconds from the cancel (Cancelling) to Cancelled, through a real local agent."""
+    import os
+    import subprocess
+    import sys
+
+    from jupyter_flows import Flow, Local, task
+
+    client = Client(url)
+    with Flow("cancel-latency", storage=Local(directory=f"{tmp}/flows")) as flow:
+        task(_nap)()
+    record = flow.register(client=client)
+    env = {**os.environ, "JUPYTER_FLOWS_BACKEND_URL": url}
+    agent = subprocess.Popen([sys.executable, "-m", "jupyter_flows", "agent", "local", "start",
+                              "--poll-wait", "10"], env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    latencies = []
+    try:
+        for _ in range(runs):
+            run = client.create_flow_run(record.id)
+            while not any(t.state == "Running" for t in client.get_task_runs(run.id)):
+                time.sleep(0.05)
+            client.cancel_flow_run(run.id)
+            while client.get_flow_run(run.id).state not in ("Cancelled", "Success", "Failed",
+                                                            "Crashed"):
+                time.sleep(0.05)
+            history = {s.state: s.timestamp for s in client.get_flow_run_states(run.id)}
+            latencies.append((history["Cancelled"] - history["Cancelling"]).total_seconds())
+    finally:
+        agent.terminate()
+        agent.wait(timeout=30)
+        client.close()
+    return latencies
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200, help="runs for the latency test")
     parser.add_argument("--throughput-runs", type=int, default=300)
     parser.add_argument("--agent-runs", type=int, default=30,
                         help="runs launched through a real local agent")
+    parser.add_argument("--cancel-runs", type=int, default=10,
+                        help="runs cancelled while running, through a real local agent")
+    parser.add_argument("--only", choices=["claim", "agent", "cancel", "throughput"])
     args = parser.parse_args()
+    wanted = {args.only} if args.only else {"claim", "agent", "cancel", "throughput"}
     with tempfile.TemporaryDirectory() as tmp:
         rows = []
-        with running_server(Path(tmp) / "latency.db") as url:
-            latencies = claim_latency(url, args.runs)
-        rows.append((f"create -> claimed latency, 1 waiting agent ({args.runs} runs)",
-                     f"p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
-                     f"p95 {percentile(latencies, 0.95) * 1000:.1f} ms, "
-                     f"max {max(latencies) * 1000:.1f} ms, "
-                     f"mean {statistics.mean(latencies) * 1000:.1f} ms"))
-        with running_server(Path(tmp) / "agent.db") as url:
-            through_agent = agent_latency(url, tmp, args.agent_runs)
-        rows.append((f"submit -> Running through a local agent and a new flow-run process "
-                     f"({args.agent_runs} runs)",
-                     f"p50 {percentile(through_agent, 0.5) * 1000:.0f} ms, "
-                     f"p95 {percentile(through_agent, 0.95) * 1000:.0f} ms"))
-        for agents in (1, 4):
+        if "claim" in wanted:
+            with running_server(Path(tmp) / "latency.db") as url:
+                latencies = claim_latency(url, args.runs)
+            rows.append((f"create -> claimed latency, 1 waiting agent ({args.runs} runs)",
+                         f"p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
+                         f"p95 {percentile(latencies, 0.95) * 1000:.1f} ms, "
+                         f"max {max(latencies) * 1000:.1f} ms, "
+                         f"mean {statistics.mean(latencies) * 1000:.1f} ms"))
+        if "agent" in wanted:
+            with running_server(Path(tmp) / "agent.db") as url:
+                through_agent = agent_latency(url, tmp, args.agent_runs)
+            rows.append((f"submit -> Running through a local agent and a new flow-run process "
+                         f"({args.agent_runs} runs)",
+                         f"p50 {percentile(through_agent, 0.5) * 1000:.0f} ms, "
+                         f"p95 {percentile(through_agent, 0.95) * 1000:.0f} ms"))
+        if "cancel" in wanted:
+            with running_server(Path(tmp) / "cancel.db") as url:
+                cancels = cancel_latency(url, tmp, args.cancel_runs)
+            rows.append((f"cancel (Cancelling) -> Cancelled through a local agent's flow-run "
+                         f"process ({args.cancel_runs} runs)",
+                         f"p50 {percentile(cancels, 0.5) * 1000:.0f} ms, "
+                         f"p95 {percentile(cancels, 0.95) * 1000:.0f} ms, "
+                         f"max {max(cancels) * 1000:.0f} ms"))
+        for agents in (1, 4) if "throughput" in wanted else ():
             with running_server(Path(tmp) / f"throughput-{agents}.db") as url:
                 rate = throughput(url, args.throughput_runs, agents)
             rows.append((f"runs/s created -> claimed -> Running -> Success, {agents} agent(s) "

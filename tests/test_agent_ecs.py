@@ -317,6 +317,26 @@ def test_a_task_stopped_with_a_reason_crashes_the_run_with_it(aws: str) -> None:
         failure["message"]
 
 
+def test_a_run_still_cancelling_after_the_grace_has_its_task_stopped(aws: str) -> None:
+    client = RecordingClient("Cancelling")
+    agent = agent_for(aws, client, image="python:3.11", cancel_grace=5)
+    claim = make_claim({"type": "ecs"})
+    handle = agent.launch(claim)
+    agent.launched[claim.flow_run.id] = Launched(claim.flow_run.id, claim.lease.lease_id,
+                                                 handle, kill_at=0.0)
+    agent._watch()
+    [task] = boto("ecs", aws).describe_tasks(cluster="flows", tasks=[handle.arn])["tasks"]
+    assert task["stoppedReason"] == "flow run cancelled: killed after the grace period"
+    for _ in range(3):
+        if not agent.launched:
+            break
+        agent._watch()
+    assert not agent.launched
+    [failure] = client.failures
+    assert failure["message"] == (f"killed by the ecs agent {agent.name!r}: still Cancelling "
+                                  f"after 5 s grace")
+
+
 @pytest.mark.parametrize(("task", "expected"), [
     pytest.param({"taskArn": "arn:t/abc", "stoppedReason": "Essential container in task exited",
                   "stopCode": "EssentialContainerExited", "containers": [

@@ -140,6 +140,25 @@ def test_a_job_deleted_by_someone_else_ends_the_run(api: FakeKubernetes) -> None
     assert ended == Exit(None, f"Job {handle.name} was deleted before its run finished")
 
 
+def test_a_run_still_cancelling_after_the_grace_has_its_job_deleted(api: FakeKubernetes) -> None:
+    client = RecordingClient("Cancelling")
+    agent = agent_for(api, client, cancel_grace=2)
+    claim = make_claim({"type": "kubernetes"})
+    handle = agent.launch(claim)
+    launched = Launched(claim.flow_run.id, claim.lease.lease_id, handle, kill_at=0.0)
+    agent.launched[claim.flow_run.id] = launched
+    agent._watch()  # the grace has passed: the Job goes, and with it the run's pod
+    assert (handle.name, "Background") in api.deleted and handle.name not in api.jobs
+    for _ in range(3):
+        if not agent.launched:
+            break
+        agent._watch()
+    assert not agent.launched
+    [failure] = client.failures  # the backend turns it into Cancelled with this message
+    assert failure["message"] == (f"killed by the kubernetes agent {agent.name!r}: still "
+                                  f"Cancelling after 2 s grace")
+
+
 def test_each_run_reads_only_its_own_pod_by_label(api: FakeKubernetes) -> None:
     api.scripts["oom:1"] = PodScript.oom_killed()
     api.scripts["ok:1"] = PodScript.succeeds()

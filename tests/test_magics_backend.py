@@ -240,3 +240,26 @@ def test_the_config_widgets_submit_sends_the_flow_as_the_notebook_has_it(
         flow(shell, "submit")  # the same flow: the same version
         with Client(url) as client:
             assert len(client.list_flows(name="notebook").items) == 1
+
+
+@pytest.mark.slow
+def test_cancel_stops_the_run_submitted_last(shell: InteractiveShell, tmp_path: Path,
+                                             backend: str,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(UsageError, match="nothing was submitted from this notebook yet"):
+        flow(shell, "cancel")
+    task_cell(shell, "nap", "import time\nfor _ in range(1200):\n    time.sleep(0.05)\n")
+    flow(shell, "submit")
+    run_id = capsys.readouterr().out.split("run ")[1].split(",")[0]
+    with Client(backend) as client:
+        deadline = time.monotonic() + 60
+        while client.get_flow_run(run_id).state != "Running":
+            assert time.monotonic() < deadline, "the run never started"
+            time.sleep(0.1)
+        flow(shell, "cancel")
+        out = capsys.readouterr().out
+        assert out.startswith(f"run {run_id} of flow 'notebook': Cancelling; its tasks are "
+                              f"being stopped")
+        assert wait_finished(backend, run_id, timeout=30) == "Cancelled"
+        [nap] = client.get_task_runs(run_id)
+        assert nap.state == "Cancelled"

@@ -30,7 +30,15 @@ TABLE = [
     ("Running", "Failed", True),
     ("Running", "TimedOut", True),
     ("Running", "Crashed", True),
-    ("Running", "Cancelled", True),
+    ("Running", "Cancelled", True),  # with the lease: the run's process ends it so
+    ("Running", "Cancelling", True),
+    ("Submitted", "Cancelling", True),
+    ("Scheduled", "Cancelling", False),  # nothing runs it: a cancel makes it Cancelled
+    ("Cancelling", "Cancelled", True),
+    ("Cancelling", "Success", True),  # finished before the cancel reached it
+    ("Cancelling", "Running", False),
+    ("Cancelling", "Scheduled", False),
+    ("Cancelled", "Cancelling", False),
     ("Running", "Skipped", True),
     ("Running", "Running", False),
     ("Running", "Scheduled", False),
@@ -105,7 +113,7 @@ async def test_a_refused_transition_is_409_naming_both_states(api):
     assert refused.status_code == 409
     assert refused.json()["detail"] == (
         f"flow run {run_id}: cannot move a run from Submitted to Success: Submitted may only "
-        f"move to Cancelled, Crashed, Failed, Running, Scheduled")
+        f"move to Cancelled, Cancelling, Crashed, Failed, Running, Scheduled")
     assert (await set_state(http, run_id, "Running", lease_id=lease)).status_code == 200
     done = await set_state(http, run_id, "Success", message="ok", lease_id=lease)
     assert done.status_code == 200 and done.json()["state"] == "Success"
@@ -138,11 +146,16 @@ async def test_writes_to_a_claimed_run_need_its_lease(api):
     wrong = await set_state(http, run_id, "Running", lease_id="0" * 32)
     assert wrong.status_code == 409
     assert f"lease {'0' * 32} is no longer valid" in wrong.json()["detail"]
-    # a person may cancel a run they do not hold
+    # a person may cancel a run they do not hold: it is Cancelling until its process ends
     cancelled = await set_state(http, run_id, "Cancelled", message="stop")
-    assert cancelled.status_code == 200
+    assert cancelled.status_code == 200 and cancelled.json()["state"] == "Cancelling"
     late = await set_state(http, run_id, "Running", lease_id=lease)
-    assert late.status_code == 409 and "no longer valid" in late.json()["detail"]
+    assert late.status_code == 409
+    assert "cannot move a run from Cancelling to Running" in late.json()["detail"]
+    beat = await http.post(f"/api/flow_runs/{run_id}/heartbeat", json={"lease_id": lease})
+    assert beat.status_code == 200 and beat.json()["state"] == "Cancelling"
+    done = await set_state(http, run_id, "Cancelled", message="stopped", lease_id=lease)
+    assert done.status_code == 200 and done.json()["state"] == "Cancelled"
     beat = await http.post(f"/api/flow_runs/{run_id}/heartbeat", json={"lease_id": lease})
     assert beat.status_code == 409 and "Cancelled" in beat.json()["detail"]
 

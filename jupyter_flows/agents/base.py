@@ -10,6 +10,12 @@ with the exit code, and the backend marks the run Crashed (and reschedules it if
 retries left). If the agent itself dies, its runs keep running and heartbeating; if both
 die, the backend's lease sweeper marks the run Crashed.
 
+Cancel: a heartbeat's answer says when a launched run is ``Cancelling``. Its flow-run
+process should stop within moments; if it is still Cancelling ``cancel_grace`` seconds
+(default 30) after the cancel, the agent kills what it launched (the handle's
+``kill_run()``: the process group, the container, the Job, the ECS task) and reports it,
+and the backend marks the run Cancelled with the agent's message.
+
 What a platform adds (container agents; a subprocess ``Popen`` needs none of it):
 
 - ``launch`` may raise ``RunRefused`` for a run the agent will not start as configured (a
@@ -20,7 +26,8 @@ What a platform adds (container agents; a subprocess ``Popen`` needs none of it)
   end without any exit code (the container never started);
 - the handle may have ``failure_logs() -> list[str]`` (the last lines of output, sent to the
   run's logs when it failed) and ``cleanup()`` (remove the finished container or Job);
-- ``platform_log`` writes a line about the run's infrastructure (pod events) to its logs.
+- ``platform_log`` writes a line about the run's infrastructure (pod events) to its logs;
+- the handle's ``kill_run()`` stops the run's infrastructure at once (after a cancel's grace).
 """
 
 from __future__ import annotations
@@ -71,6 +78,10 @@ class Launched:
     lease_id: str
     handle: Any
     started: float = field(default_factory=time.monotonic)
+    kill_at: float | None = None
+    """When (``time.monotonic()``) to kill it: set once the run is seen Cancelling."""
+    killed: str | None = None
+    """Why the agent killed it, once it did."""
 
     def poll(self) -> Exit | None:
         result = self.handle.poll()
@@ -81,6 +92,12 @@ class Launched:
     def failure_logs(self) -> list[str]:
         tail = getattr(self.handle, "failure_logs", None)
         return list(tail()) if tail is not None else []
+
+    def kill(self) -> None:
+        kill = getattr(self.handle, "kill_run", None)
+        if kill is None:
+            raise NotImplementedError(f"{type(self.handle).__name__} cannot be killed")
+        kill()
 
     def cleanup(self) -> None:
         cleanup = getattr(self.handle, "cleanup", None)
@@ -98,7 +115,7 @@ class Agent:
                  labels: list[str] | None = None, env: dict[str, str] | None = None,
                  max_runs: int | None = None, poll_wait: float = 10.0,
                  heartbeat_interval: float = 5.0, api_key: str | None = None,
-                 concurrency: int | None = None) -> None:
+                 concurrency: int | None = None, cancel_grace: float = 30.0) -> None:
         from jupyter_flows.client.client import Client
 
         self.api_key = api_key or os.environ.get("JUPYTER_FLOWS_API_KEY")
@@ -109,6 +126,9 @@ class Agent:
         self.max_runs = max_runs
         self.poll_wait = poll_wait
         self.heartbeat_interval = heartbeat_interval
+        if cancel_grace < 0:
+            raise ValueError(f"cancel_grace: expected seconds >= 0, got {cancel_grace!r}")
+        self.cancel_grace = cancel_grace
         # launching more runs than the machine can start would let their leases lapse
         self.concurrency = concurrency or 2 * (os.cpu_count() or 1)
         self.agent_id: str | None = None
@@ -231,6 +251,9 @@ class Agent:
 
     def _watch(self) -> None:
         for run_id, launched in list(self.launched.items()):
+            if (launched.kill_at is not None and launched.killed is None
+                    and time.monotonic() >= launched.kill_at):
+                self._kill(run_id, launched)
             try:
                 ended = launched.poll()
             except Exception as exc:  # a platform API hiccup: look again next time
@@ -246,6 +269,36 @@ class Agent:
                     launched.cleanup()
                 except Exception as exc:
                     _log.warning("flow run %s: cleanup failed: %s", run_id, exc)
+
+    def _kill(self, run_id: str, launched: Launched) -> None:
+        message = (f"killed by the {self.type} agent {self.name!r}: still Cancelling after"
+                   f" {self.cancel_grace:g} s grace")
+        try:
+            launched.kill()
+        except Exception as exc:  # try again on the next pass
+            _log.warning("flow run %s: could not kill it: %s", run_id, exc)
+            return
+        launched.killed = message
+        _log.warning("flow run %s: %s", run_id, message)
+        self.platform_log(run_id, message, "WARNING")
+
+    def _cancelling(self, run_id: str, launched: Launched) -> None:
+        """A heartbeat said the run is Cancelling: kill it once the grace has passed since
+        the cancel (counted from the run's state time, as the backend saw it)."""
+        if launched.kill_at is not None:
+            return
+        from datetime import datetime, timezone
+
+        since = 0.0
+        with contextlib.suppress(JupyterFlowsError):
+            run = self.client.get_flow_run(run_id)
+            stamp = run.state_timestamp
+            if stamp.tzinfo is None:
+                stamp = stamp.replace(tzinfo=timezone.utc)
+            since = max(0.0, (datetime.now(timezone.utc) - stamp).total_seconds())
+        launched.kill_at = time.monotonic() + max(0.0, self.cancel_grace - since)
+        _log.info("flow run %s is Cancelling: killing it in %.1f s unless it ends", run_id,
+                  launched.kill_at - time.monotonic())
 
     def _ended(self, run_id: str, launched: Launched, ended: Exit) -> None:
         code = ended.code
@@ -265,7 +318,9 @@ class Agent:
         if tail:
             self.platform_log(run_id, "last output before the failure:\n" + "\n".join(tail),
                               "ERROR")
-        if ended.reason:
+        if launched.killed is not None:
+            message = launched.killed
+        elif ended.reason:
             message = f"{ended.reason} (while the run was {run.state})"
         else:
             message = (f"the flow-run process exited with code {code} while the run was"
@@ -284,7 +339,10 @@ class Agent:
                 for run_id, lease_id in leases.items():
                     # a finished or taken-away run refuses: the watch loop sorts it out
                     with contextlib.suppress(ConflictError):
-                        self.client.run_heartbeat(run_id, lease_id)
+                        ack = self.client.run_heartbeat(run_id, lease_id)
+                        launched = self.launched.get(run_id)
+                        if ack.state == "Cancelling" and launched is not None:
+                            self._cancelling(run_id, launched)
             except JupyterFlowsError as exc:
                 _log.warning("heartbeat failed: %s", exc)
 

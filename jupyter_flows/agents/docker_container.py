@@ -92,6 +92,10 @@ class DockerContainer:
             if exc.status_code != 409:  # 409: it is not running any more
                 raise
 
+    def kill_run(self) -> None:
+        """After a cancel's grace: no second grace, a kill now."""
+        self.stop(0)
+
     def failure_logs(self) -> list[str]:
         return self._tail
 

@@ -317,6 +317,15 @@ class ECSTask:
         return stopped_outcome(task, self.container)
 
 
+    def kill_run(self) -> None:
+        """After a cancel's grace: ``stop_task`` (ECS sends SIGTERM, then SIGKILL)."""
+        kwargs: dict[str, Any] = {"task": self.arn, "reason": "flow run cancelled: killed "
+                                  "after the grace period"}
+        if self.cluster:
+            kwargs["cluster"] = self.cluster
+        self.agent.ecs.stop_task(**kwargs)
+
+
 def stopped_outcome(task: dict[str, Any], container_name: str) -> Exit:
     """How a STOPPED task ended: its flow container's exit code, and ECS's reasons."""
     containers = task.get("containers") or []

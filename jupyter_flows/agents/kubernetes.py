@@ -322,6 +322,18 @@ class KubernetesJob:
         text = response.data.decode("utf-8", "replace")
         return [line for line in text.splitlines() if line.strip()][-TAIL_LINES:]
 
+    def kill_run(self) -> None:
+        """After a cancel's grace: delete the Job, and with it its pod (at once)."""
+        from kubernetes import client
+
+        try:
+            self.agent.retry(lambda: self.batch.delete_namespaced_job(
+                self.name, self.namespace, propagation_policy="Background",
+                grace_period_seconds=0, _preload_content=False), f"deleting Job {self.name}")
+        except client.ApiException as exc:
+            if exc.status != 404:
+                raise
+
     def cleanup(self) -> None:
         if not self.agent.delete_jobs:
             return

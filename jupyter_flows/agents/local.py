@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +29,15 @@ def run_env(agent_env: dict[str, str], run_config: dict[str, Any], *, backend_ur
     return env
 
 
+class RunProcess(subprocess.Popen[bytes]):
+    """A flow-run process, the leader of a process group of its own (so a kill reaches
+    whatever it started: pool workers, isolated task children)."""
+
+    def kill_run(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGKILL)
+
+
 class LocalAgent(Agent):
     """Launches ``python -m jupyter_flows execute flow-run ID`` with the run's env and dir."""
 
@@ -37,7 +48,7 @@ class LocalAgent(Agent):
         super().__init__(*args, **kwargs)
         self.log_dir = Path(log_dir) if log_dir else None
 
-    def launch(self, claim: Claim) -> subprocess.Popen[bytes]:
+    def launch(self, claim: Claim) -> RunProcess:
         run_config = claim.flow_run.run_config or {}
         working_dir = run_config.get("working_dir")
         if working_dir and not Path(working_dir).is_dir():
@@ -53,8 +64,9 @@ class LocalAgent(Agent):
         command = [sys.executable, "-m", "jupyter_flows", "execute", "flow-run",
                    claim.flow_run.id]
         try:
-            return subprocess.Popen(command, env=env, cwd=working_dir or None, stdout=output,
-                                    stderr=subprocess.STDOUT if output else None)
+            return RunProcess(command, env=env, cwd=working_dir or None, stdout=output,
+                              stderr=subprocess.STDOUT if output else None,
+                              start_new_session=True)
         finally:
             if output is not None:
                 output.close()

@@ -19,6 +19,7 @@ from jupyter_flows.api.events import (
 )
 from jupyter_flows.api.flow_runs import (
     AgentMatch,
+    CancelRequest,
     FlowRun,
     FlowRunCreate,
     InfrastructureFailure,
@@ -47,7 +48,8 @@ from jupyter_flows.api.logs import LogPage, LogRecord, LogWrite
 from jupyter_flows.api.task_runs import TaskRun, TaskRunStatesWrite, TaskRunWrite, WriteCount
 
 __all__ = [
-    "STATE_NAMES", "Agent", "AgentCreate", "AgentId", "AgentMatch", "ChangeEvent", "Claim",
+    "STATE_NAMES", "Agent", "AgentCreate", "AgentId", "AgentMatch", "CancelRequest",
+    "ChangeEvent", "Claim",
     "EdgeSpec", "Flow", "FlowCreate", "FlowId", "FlowRegistration", "FlowRun", "FlowRunCreate",
     "FlowRunId", "FlowRunStateEvent", "FlowSchedule", "FlowSpec", "Health", "HeartbeatAck",
     "InfrastructureFailure", "Lease", "LeaseId", "LogEvent", "LogPage", "LogRecord", "LogWrite",

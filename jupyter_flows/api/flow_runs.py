@@ -95,6 +95,12 @@ class StateWrite(WireIn):
     _state = field_validator("state")(check_state)
 
 
+class CancelRequest(WireIn):
+    """``POST /flow_runs/{id}/cancel``: why (shown as the run's state message)."""
+
+    message: str | None = Field(None, max_length=2000)
+
+
 class StateRecord(WireOut):
     id: int
     state: str

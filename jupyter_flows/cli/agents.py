@@ -12,6 +12,7 @@ from jupyter_flows.cli.apps import (
 )
 from jupyter_flows.cli.common import (
     AgentName,
+    CancelGrace,
     Concurrency,
     EnvPairs,
     Image,
@@ -34,13 +35,14 @@ def local_agent_start(
     log_dir: str = typer.Option(None, help="write each run's output to DIR/RUN_ID.log"),
     poll_wait: PollWait = 10.0,
     concurrency: Concurrency = None,
+    cancel_grace: CancelGrace = 30.0,
 ) -> None:
     """Claim runs whose labels match and run each as a local subprocess."""
     from jupyter_flows.agents.local import LocalAgent
 
     run_agent(lambda: LocalAgent(name=name, labels=label, env=env_pairs(env),
                                  max_runs=max_runs, log_dir=log_dir, poll_wait=poll_wait,
-                                 concurrency=concurrency))
+                                 concurrency=concurrency, cancel_grace=cancel_grace))
 
 
 @docker_agent_app.command("start")
@@ -63,6 +65,7 @@ def docker_agent_start(
     max_runs: MaxRuns = None,
     poll_wait: PollWait = 10.0,
     concurrency: Concurrency = None,
+    cancel_grace: CancelGrace = 30.0,
 ) -> None:
     """Claim runs whose labels match and run each in a Docker container."""
     from jupyter_flows.agents.docker import DockerAgent
@@ -70,7 +73,7 @@ def docker_agent_start(
     def make() -> DockerAgent:
         agent = DockerAgent(
             name=name, labels=label, env=env_pairs(env), max_runs=max_runs,
-            poll_wait=poll_wait, concurrency=concurrency, image=image,
+            poll_wait=poll_wait, concurrency=concurrency, cancel_grace=cancel_grace, image=image,
             run_backend_url=run_backend_url, base_url=base_url, volumes=volume,
             networks=network, pull_policy=pull, registries=registry,
             remove=not keep_containers)
@@ -101,6 +104,7 @@ def kubernetes_agent_start(
     max_runs: MaxRuns = None,
     poll_wait: PollWait = 10.0,
     concurrency: Concurrency = None,
+    cancel_grace: CancelGrace = 30.0,
 ) -> None:
     """Claim runs whose labels match and run each as a Kubernetes Job."""
     from jupyter_flows.agents.kubernetes import KubernetesAgent
@@ -108,7 +112,7 @@ def kubernetes_agent_start(
     def make() -> KubernetesAgent:
         agent = KubernetesAgent(
             name=name, labels=label, env=env_pairs(env), max_runs=max_runs,
-            poll_wait=poll_wait, concurrency=concurrency, image=image,
+            poll_wait=poll_wait, concurrency=concurrency, cancel_grace=cancel_grace, image=image,
             run_backend_url=run_backend_url, namespace=namespace,
             job_template_path=job_template, service_account_name=service_account,
             image_pull_secrets=image_pull_secret, kubeconfig=kubeconfig, context=context,
@@ -180,6 +184,7 @@ def ecs_agent_start(
     max_runs: MaxRuns = None,
     poll_wait: PollWait = 10.0,
     concurrency: Concurrency = None,
+    cancel_grace: CancelGrace = 30.0,
 ) -> None:
     """Claim runs whose labels match and run each as an ECS task."""
     from jupyter_flows.agents.ecs import ECSAgent, load_run_task_kwargs
@@ -189,7 +194,8 @@ def ecs_agent_start(
 
     run_agent(lambda: ECSAgent(
         name=name, labels=label, env=env_pairs(env), max_runs=max_runs, poll_wait=poll_wait,
-        concurrency=concurrency, image=image, run_backend_url=run_backend_url,
+        concurrency=concurrency, cancel_grace=cancel_grace, image=image,
+        run_backend_url=run_backend_url,
         cluster=cluster, launch_type=launch_type, capacity_provider=capacity_provider,
         task_definition_path=task_definition, task_role_arn=task_role_arn,
         execution_role_arn=execution_role_arn, cpu=number(cpu), memory=number(memory),

@@ -15,6 +15,8 @@ MaxRuns = Annotated[int | None, typer.Option(help="exit after launching this man
 PollWait = Annotated[float, typer.Option(help="seconds each claim long-polls")]
 Concurrency = Annotated[int | None,
                         typer.Option(help="most runs at once (default: 2 per CPU)")]
+CancelGrace = Annotated[float, typer.Option(
+    min=0, help="seconds a cancelled run may take to stop before the agent kills it")]
 Image = Annotated[str | None, typer.Option(help="image for runs whose run config names none")]
 RunBackendUrl = Annotated[str | None, typer.Option(help="backend URL given to runs (default: "
                                                         "the agent's)")]

@@ -1,5 +1,5 @@
-"""Registering, running, executing and listing flows: ``register``, ``run``, ``execute
-flow-run``, ``get``."""
+"""Registering, running, cancelling, executing and listing flows: ``register``, ``run``,
+``cancel``, ``execute flow-run``, ``get``."""
 
 from __future__ import annotations
 
@@ -77,6 +77,29 @@ def run(
             typer.secho(f"warning: {found.agent_match.explanation}", fg=typer.colors.YELLOW)
         if watch:
             raise typer.Exit(watch_run(client, created.id))
+    except JupyterFlowsError as exc:
+        raise fail(str(exc)) from None
+
+
+@app.command()
+def cancel(
+    flow_run_id: str = typer.Argument(..., help="the run's id, or a unique prefix of it"),
+    message: str = typer.Option(None, "--message", "-m", help="why (the run's state message)"),
+    watch: bool = typer.Option(False, "--watch", "-w", help="wait, printing its states, until "
+                                                            "the run has ended"),
+) -> None:
+    """Cancel a run: a Scheduled run is Cancelled at once; a running one goes Cancelling
+    while its process stops its tasks (its agent kills it after the grace period)."""
+    from jupyter_flows.client.client import Client
+    from jupyter_flows.errors import JupyterFlowsError
+
+    client = Client()
+    try:
+        run = client.cancel_flow_run(flow_run_id, message)
+        typer.echo(f"flow run {run.id} of {run.flow_name!r} is {run.state}"
+                   + (f": {run.state_message}" if run.state_message else ""))
+        if watch and run.state != "Cancelled":
+            watch_run(client, run.id)
     except JupyterFlowsError as exc:
         raise fail(str(exc)) from None
 

@@ -12,6 +12,7 @@ import httpx
 from jupyter_flows.api import (
     Agent,
     AgentCreate,
+    CancelRequest,
     Claim,
     Flow,
     FlowCreate,
@@ -194,6 +195,14 @@ class Client:
         body = StateWrite(state=state, message=message, lease_id=_lease(lease_id),
                           expected_version=expected_version)
         return FlowRun.model_validate(self._post(f"/api/flow_runs/{flow_run_id}/state",
+                                                 _body(body), idempotent=False))
+
+    def cancel_flow_run(self, flow_run_id: str, message: str | None = None) -> FlowRun:
+        """Cancel the run (an id or a unique id prefix): a Scheduled run is Cancelled at
+        once, a Submitted or Running one becomes Cancelling until its process stops;
+        ``ConflictError`` if it has already finished."""
+        body = CancelRequest(message=message)
+        return FlowRun.model_validate(self._post(f"/api/flow_runs/{flow_run_id}/cancel",
                                                  _body(body), idempotent=False))
 
     def get_flow_run_states(self, flow_run_id: str) -> list[StateRecord]:

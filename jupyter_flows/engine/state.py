@@ -5,6 +5,7 @@ from jupyter_flows.engine.states import (
     ALL_STATES,
     Cached,
     Cancelled,
+    Cancelling,
     Crashed,
     Failed,
     Finished,
@@ -23,6 +24,6 @@ from jupyter_flows.engine.states import (
     state_from_name,
 )
 
-__all__ = ["ALL_STATES", "Cached", "Cancelled", "Crashed", "Failed", "Finished", "Mapped",
-           "Paused", "Pending", "Retrying", "Running", "Scheduled", "Skipped", "State",
+__all__ = ["ALL_STATES", "Cached", "Cancelled", "Cancelling", "Crashed", "Failed", "Finished",
+           "Mapped", "Paused", "Pending", "Retrying", "Running", "Scheduled", "Skipped", "State",
            "Submitted", "Success", "TimedOut", "TriggerFailed", "state_from_name"]

@@ -3,7 +3,7 @@
     State
     ├── Pending ── Scheduled ── Retrying, Paused
     │          └── Submitted
-    ├── Running
+    ├── Running ── Cancelling
     └── Finished
         ├── Success ── Cached, Mapped, Skipped
         ├── Failed ── TriggerFailed, TimedOut, Crashed
@@ -21,8 +21,8 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["ALL_STATES", "Cached", "Cancelled", "Crashed", "Failed", "Finished", "Mapped",
-           "Paused", "Pending", "Retrying", "Running", "Scheduled", "Skipped", "State",
+__all__ = ["ALL_STATES", "Cached", "Cancelled", "Cancelling", "Crashed", "Failed", "Finished",
+           "Mapped", "Paused", "Pending", "Retrying", "Running", "Scheduled", "Skipped", "State",
            "Submitted", "Success", "TimedOut", "TriggerFailed", "state_from_name"]
 
 
@@ -121,6 +121,9 @@ class State:
     def is_cancelled(self) -> bool:
         return isinstance(self, Cancelled)
 
+    def is_cancelling(self) -> bool:
+        return isinstance(self, Cancelling)
+
 
 class Pending(State):
     """Not started: waiting for upstream tasks or a worker."""
@@ -160,6 +163,14 @@ class Submitted(Pending):
 class Running(State):
     __slots__ = ()
     color = "#4da6ff"
+
+
+class Cancelling(Running):
+    """Still running, but asked to stop: a flow run whose cancel was requested, until its
+    process ends it ``Cancelled`` (or its agent kills it after the grace period)."""
+
+    __slots__ = ()
+    color = "#8c8c8c"
 
 
 class Finished(State):
@@ -226,8 +237,9 @@ class Cancelled(Finished):
 
 ALL_STATES: dict[str, type[State]] = {
     cls.__name__: cls
-    for cls in (Pending, Scheduled, Retrying, Paused, Submitted, Running, Finished, Success,
-                Cached, Mapped, Skipped, Failed, TriggerFailed, TimedOut, Crashed, Cancelled)
+    for cls in (Pending, Scheduled, Retrying, Paused, Submitted, Running, Cancelling, Finished,
+                Success, Cached, Mapped, Skipped, Failed, TriggerFailed, TimedOut, Crashed,
+                Cancelled)
 }
 
 

@@ -3,8 +3,10 @@
 It loads the flow from its storage, runs it with the run's executor while heartbeating the
 run's lease and reporting task states and logs, and sets the run's final state. A flow that
 cannot be loaded (missing file, module not installed here) ends the run Failed with a
-message naming the cause. Exit code: 0 on Success, 1 on any other final state, 2 when the
-run could not be started at all.
+message naming the cause. A cancel (the run goes ``Cancelling``) reaches it through the
+run's events stream, or the heartbeat's answer, and stops the engine as Ctrl-C does (see
+:mod:`jupyter_flows.flow_run.cancel`); the run then ends ``Cancelled``. Exit code: 0 on
+Success, 1 on any other final state, 2 when the run could not be started at all.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from jupyter_flows.errors import BackendUnavailable, ConflictError, JupyterFlowsError
 
 if TYPE_CHECKING:
     from jupyter_flows.client.client import Client
+    from jupyter_flows.engine.states import State
 
 _log = logging.getLogger("jupyter_flows.flow_run.execute")
 LEASE_ENV = "JUPYTER_FLOWS_LEASE_ID"
@@ -27,12 +31,14 @@ HEARTBEAT_ENV = "JUPYTER_FLOWS_HEARTBEAT_INTERVAL"
 class Heartbeat:
     """Renews a run's lease from a background thread until stopped.
 
-    ``lost`` is set when the backend says the lease is gone (the run was taken away).
+    ``lost`` is set when the backend says the lease is gone (the run was taken away);
+    ``on_cancelling`` is called when the answer says the run is ``Cancelling``.
     """
 
     def __init__(self, client: Client, flow_run_id: str, lease_id: str | None,
-                 interval: float) -> None:
+                 interval: float, on_cancelling: Callable[[str], None] | None = None) -> None:
         self.client = client
+        self.on_cancelling = on_cancelling
         self.flow_run_id = flow_run_id
         self.lease_id = lease_id
         self.interval = interval
@@ -52,7 +58,9 @@ class Heartbeat:
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                self.client.run_heartbeat(self.flow_run_id, self.lease_id)
+                ack = self.client.run_heartbeat(self.flow_run_id, self.lease_id)
+                if ack.state == "Cancelling" and self.on_cancelling is not None:
+                    self.on_cancelling("heartbeat")
             except ConflictError as exc:
                 _log.error("flow run %s: lease lost (%s)", self.flow_run_id, exc)
                 self.lost.set()
@@ -79,6 +87,20 @@ def _final_state(client: Client, flow_run_id: str, state: str, message: str | No
             time.sleep(1.0)
 
 
+def _cancelled_state(state: State, how: str | None) -> State:
+    """The final state of a run whose cancel was seen: its message says so (the engine's
+    says Ctrl-C); a run that finished anyway before the interrupt keeps its state."""
+    if not state.is_cancelled():
+        return state
+    results = state.result if isinstance(state.result, dict) else {}
+    count = sum(1 for s in results.values() if s.is_cancelled())
+    duration = (state.context or {}).get("duration")
+    after = f" after {duration:.1f} s" if isinstance(duration, float) else ""
+    state.message = (f"cancelled on request (seen through the {how}){after}; {count} task "
+                     f"run(s) cancelled")
+    return state
+
+
 def execute_flow_run(flow_run_id: str, client: Client | None = None,
                      lease_id: str | None = None) -> int:
     """Run the backend's flow run ``flow_run_id`` here; returns the process exit code."""
@@ -86,6 +108,7 @@ def execute_flow_run(flow_run_id: str, client: Client | None = None,
     from jupyter_flows.deploy.register import load_registered_flow
     from jupyter_flows.engine.flow_runner import run_flow
     from jupyter_flows.executors.base import executor_from_config
+    from jupyter_flows.flow_run.cancel import CancelWatch
     from jupyter_flows.flow_run.reporting import BackendReporter
 
     client = client or Client()
@@ -94,9 +117,19 @@ def execute_flow_run(flow_run_id: str, client: Client | None = None,
     run = client.get_flow_run(flow_run_id)
     flow_record = client.get_flow(run.flow_id)
     if run.state in ("Scheduled", "Submitted"):
-        client.set_flow_run_state(flow_run_id, "Running", f"started on pid {os.getpid()}",
+        try:
+            client.set_flow_run_state(flow_run_id, "Running", f"started on pid {os.getpid()}",
+                                      lease_id=lease_id)
+        except ConflictError:
+            run = client.get_flow_run(flow_run_id)  # cancelled meanwhile?
+            if run.state != "Cancelling":
+                raise
+    if run.state == "Cancelling":
+        _log.warning("flow run %s was cancelled before it started", flow_run_id)
+        client.set_flow_run_state(flow_run_id, "Cancelled", "cancelled before it started",
                                   lease_id=lease_id)
-    elif run.state != "Running":
+        return 1
+    if run.state not in ("Scheduled", "Submitted", "Running"):
         _log.error("flow run %s is %s; nothing to execute", flow_run_id, run.state)
         return 2
     from jupyter_flows.engine.logs import ensure_default_handler
@@ -107,8 +140,10 @@ def execute_flow_run(flow_run_id: str, client: Client | None = None,
     package_logger.addHandler(reporter)
     if package_logger.getEffectiveLevel() > logging.INFO:
         package_logger.setLevel(logging.INFO)
+    watch = CancelWatch(client, flow_run_id).follow()
     try:
-        with Heartbeat(client, flow_run_id, lease_id, interval) as heartbeat:
+        with Heartbeat(client, flow_run_id, lease_id, interval,
+                       on_cancelling=watch.request) as heartbeat:
             try:
                 flow = load_registered_flow(flow_record.storage)
                 executor = executor_from_config(run.executor or flow_record.executor or None)
@@ -124,9 +159,14 @@ def execute_flow_run(flow_run_id: str, client: Client | None = None,
             if flow.executor is not None and not (run.executor or flow_record.executor):
                 executor = executor_from_config(flow.executor)
             try:
-                state = run_flow(flow, parameters=run.parameters, executor=executor,
-                                 observers=[reporter], progress=False,
-                                 flow_run_id=flow_run_id)
+                with watch.engine():
+                    state = run_flow(flow, parameters=run.parameters, executor=executor,
+                                     observers=[reporter], progress=False,
+                                     flow_run_id=flow_run_id)
+            except KeyboardInterrupt:  # the cancel landed outside the runner's own handling
+                from jupyter_flows.engine.states import Cancelled
+
+                state = Cancelled("interrupted before its task runs started")
             except JupyterFlowsError as exc:  # bad parameters, cluster that cannot start
                 _log.error("flow run %s failed before its tasks ran: %s", flow_run_id, exc)
                 reporter.flush()
@@ -136,6 +176,8 @@ def execute_flow_run(flow_run_id: str, client: Client | None = None,
                 _log.error("flow run %s finished %s, but its lease was lost: not reporting",
                            flow_run_id, state.name)
                 return 1
+        if watch.requested.is_set():
+            state = _cancelled_state(state, watch.how)
         reporter.flush()
         _final_state(client, flow_run_id, state.name, state.message, lease_id)
         return 0 if state.is_successful() else 1

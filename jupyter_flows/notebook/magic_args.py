@@ -109,6 +109,8 @@ def flow_parser() -> MagicParser:
     notify.add_argument("secret", nargs="?", default="SLACK_WEBHOOK_URL",
                         help="the environment variable holding the webhook URL")
     notify.add_argument("--message", default="a test notification from jupyter-flows")
+    cancel = add("cancel", "cancel a backend run: it stops its tasks and ends Cancelled")
+    cancel.add_argument("run_id", nargs="?", help="default: the run submitted last")
     add("list", "the notebook's flows and their tasks")
     add("clear", "forget a flow (all flows without NAME) and its cached outputs").add_argument(
         "name", nargs="?")

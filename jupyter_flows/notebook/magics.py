@@ -178,6 +178,7 @@ class FlowMagics(Magics):
                                   | --every 15m [--param K=V ...] | --off
             %flow status [RUN_ID]
             %flow notify [SECRET] [--message TEXT]
+            %flow cancel [RUN_ID]
             %flow list
             %flow clear [NAME]
             %flow remove CELL [--flow FLOW]
@@ -391,6 +392,19 @@ class FlowMagics(Magics):
 
         webhook_notifier(args.secret).send_test(args.message)
         print(f"sent a test notification to the webhook in ${args.secret}")
+
+    def _cancel(self, args: argparse.Namespace) -> None:
+        from jupyter_flows.client.client import Client
+
+        run_id = args.run_id or self.last_submitted
+        if run_id is None:
+            raise UsageError("%flow cancel: which run? nothing was submitted from this notebook"
+                             " yet: %flow cancel RUN_ID")
+        with Client() as client:
+            run = client.cancel_flow_run(run_id, "cancelled from a notebook (%flow cancel)")
+        then = ("" if run.state == "Cancelled" else
+                "; its tasks are being stopped (`%flow status` shows when it is Cancelled)")
+        print(f"run {run.id} of flow {run.flow_name!r}: {run.state}{then}")
 
     def _list(self, args: argparse.Namespace) -> None:
         print("\n".join(listing_lines(self.notebook.cell_flows, self.notebook.flows,

@@ -5,7 +5,8 @@ flow-run process) pushes ``lease_timeout`` seconds ahead. The sweeper wakes ever
 ``sweep_interval`` seconds, so a run whose heartbeats stopped is Crashed within
 ``lease_timeout + sweep_interval`` of its last heartbeat. The Crashed message names the
 last heartbeat (and the exit code, if the agent reported one); the retry rule then puts
-the run back to Scheduled when ``run_count <= max_retries``.
+the run back to Scheduled when ``run_count <= max_retries``. A ``Cancelling`` run whose
+lease expired (its process and agent are both gone) is marked ``Cancelled`` instead.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from jupyter_flows.api import FlowRunId
 from jupyter_flows.server.db import Database
 from jupyter_flows.server.models import FlowRunModel, utcnow
-from jupyter_flows.server.orchestration import ACTIVE, crash, crash_message
+from jupyter_flows.server.orchestration import LEASED, crash, crash_message
 
 _log = logging.getLogger("jupyter_flows.server.liveness")
 
@@ -30,7 +31,7 @@ def sweep(db: Database, lease_timeout: float) -> tuple[list[FlowRunId], list[Flo
 
     def expired(now: datetime) -> Select[FlowRunModel]:
         return (select(FlowRunModel)
-                .where(FlowRunModel.state.in_(ACTIVE), FlowRunModel.lease_expires_at < now)
+                .where(FlowRunModel.state.in_(LEASED), FlowRunModel.lease_expires_at < now)
                 .order_by(FlowRunModel.lease_expires_at)
                 .limit(500))
 

@@ -1,9 +1,9 @@
 """The rules for a flow run's state: which transitions are allowed, leases, and retries.
 
     Pending ─> Scheduled ─(claim)─> Submitted ─> Running ─> Success, Failed, Crashed, ...
-                │  ^                   │
-                v  │                   └─> Scheduled  (an agent hands the run back)
-               Paused
+                │  ^                   │            │
+                v  │                   │            └─(cancel)─> Cancelling ─> Cancelled
+               Paused                  └─> Scheduled  (an agent hands the run back)
     any unfinished state ─> Cancelled
     Failed, Crashed, TimedOut, TriggerFailed ─(retry rule)─> Scheduled
 
@@ -15,8 +15,13 @@
   may go back to ``Scheduled``. ``run_count`` grows by one on every claim, so a run is
   attempted at most ``max_retries + 1`` times. A ``Crashed`` run (infrastructure died) is
   rescheduled automatically; a ``Failed`` one (the flow itself failed) only on request.
-* ``Cancelled`` is allowed from every state that is not finished, without the lease (a
-  person cancels a run they do not hold).
+* A cancel (:func:`cancel`; also ``Cancelled`` written without the lease, as a person
+  does) needs no lease. A run nobody runs yet (Scheduled, Paused, ...) is ``Cancelled`` at
+  once. A claimed run (Submitted, Running) becomes ``Cancelling``: it keeps its lease, so
+  its flow-run process can stop its tasks, report them and end the run ``Cancelled``; its
+  agent kills it after a grace period if it does not. A Cancelling run whose
+  infrastructure fails or whose lease expires ends ``Cancelled`` (never rescheduled).
+  When a run ends ``Cancelled``, its task runs that had not finished become Cancelled too.
 * Every other write to a claimed run must carry the run's current, unexpired lease.
 * Each change increments the run's ``version`` and adds a row to its state history.
 """
@@ -25,14 +30,22 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jupyter_flows.server.events import mark_due, next_seqs
-from jupyter_flows.server.models import FlowRunModel, FlowRunStateModel
+from jupyter_flows.server.models import (
+    FlowRunModel,
+    FlowRunStateModel,
+    TaskRunModel,
+    TaskRunStateModel,
+)
 
 SCHEDULED = frozenset({"Scheduled", "Retrying"})
 CLAIMABLE = SCHEDULED
 ACTIVE = frozenset({"Submitted", "Running"})
+#: States whose run holds a lease (its process is still at work).
+LEASED = ACTIVE | {"Cancelling"}
 CLAIM_ONLY = frozenset({"Submitted"})
 SUCCEEDED = frozenset({"Success", "Cached", "Mapped", "Skipped"})
 FAILED = frozenset({"Failed", "TriggerFailed", "TimedOut", "Crashed"})
@@ -46,8 +59,11 @@ ALLOWED: dict[str, frozenset[str]] = {
     "Scheduled": _WAITING,
     "Retrying": _WAITING,
     "Paused": frozenset({"Scheduled", "Cancelled", "Failed"}),
-    "Submitted": frozenset({"Running", "Scheduled", "Failed", "Crashed", "Cancelled"}),
-    "Running": FINISHED,
+    "Submitted": frozenset({"Running", "Scheduled", "Failed", "Crashed", "Cancelling",
+                            "Cancelled"}),
+    "Running": FINISHED | {"Cancelling"},
+    # the work may still end otherwise before the cancel reaches it: report what happened
+    "Cancelling": FINISHED,
     **{state: frozenset() for state in FINISHED},
 }
 
@@ -106,13 +122,50 @@ def apply_state(session: Session, run: FlowRunModel, state: str, message: str | 
     if state in ACTIVE:
         run.last_heartbeat = now
         run.lease_expires_at = now + timedelta(seconds=lease_timeout)
-    else:
+    elif state not in LEASED:  # Cancelling keeps the lease its process works under
         run.lease_id = None
         run.lease_expires_at = None
     if state in SCHEDULED:
         run.exit_code = None
         run.infrastructure_message = None
     record_state(session, run, now)
+    if state == "Cancelled":
+        cancel_task_runs(session, run, now)
+
+
+def cancel(session: Session, run: FlowRunModel, message: str | None, now: datetime,
+           lease_timeout: float) -> str | None:
+    """Cancel ``run`` as a person does (no lease): Cancelled now if nothing runs it yet,
+    Cancelling if a claim holds it (already Cancelling: left as it is). Returns why it
+    cannot be cancelled (it has finished), or None."""
+    if run.state in FINISHED:
+        return (f"flow run {run.id} is already {run.state}"
+                + (f" ({run.state_message})" if run.state_message else "")
+                + ": a finished run cannot be cancelled")
+    if run.state == "Cancelling":
+        return None
+    if run.state in ACTIVE:
+        apply_state(session, run, "Cancelling", message or "cancel requested", now,
+                    lease_timeout)
+    else:
+        apply_state(session, run, "Cancelled", message or "cancelled before it started", now,
+                    lease_timeout)
+    return None
+
+
+def cancel_task_runs(session: Session, run: FlowRunModel, now: datetime) -> int:
+    """Mark the task runs of a Cancelled ``run`` that had not finished (Running, Pending,
+    ...: their process was stopped or killed) Cancelled; returns how many."""
+    rows = list(session.scalars(select(TaskRunModel).where(
+        TaskRunModel.flow_run_id == run.id, TaskRunModel.state.not_in(FINISHED))))
+    message = "the flow run was cancelled while this task run was {}"
+    for seq, row in zip(next_seqs(session, run, len(rows)), rows):
+        row.state, row.message = "Cancelled", message.format(row.state)
+        row.timestamp = max(now, row.timestamp)
+        session.add(TaskRunStateModel(flow_run_id=run.id, seq=seq, task_slug=row.task_slug,
+                                      map_index=row.map_index, state=row.state,
+                                      message=row.message, timestamp=row.timestamp))
+    return len(rows)
 
 
 def record_state(session: Session, run: FlowRunModel, now: datetime) -> None:
@@ -126,7 +179,11 @@ def record_state(session: Session, run: FlowRunModel, now: datetime) -> None:
 
 def crash(session: Session, run: FlowRunModel, message: str, now: datetime,
           lease_timeout: float) -> bool:
-    """Mark ``run`` Crashed, then reschedule it if it has retries left; True if it was."""
+    """Mark ``run`` Crashed, then reschedule it if it has retries left; True if it was.
+    A Cancelling run ends Cancelled instead: what it was asked to do has happened."""
+    if run.state == "Cancelling":
+        apply_state(session, run, "Cancelled", f"cancelled: {message}", now, lease_timeout)
+        return False
     apply_state(session, run, "Crashed", message, now, lease_timeout)
     return reschedule_if_retries_left(session, run, now, lease_timeout)
 

@@ -21,7 +21,7 @@ CATEGORY: dict[str, str] = {
     "Success": "success", "Cached": "success", "Mapped": "success",
     "Skipped": "skipped",
     "Failed": "failed", "TriggerFailed": "failed", "TimedOut": "failed", "Crashed": "failed",
-    "Cancelled": "cancelled",
+    "Cancelling": "cancelled", "Cancelled": "cancelled",
 }  # fmt: skip
 
 # group -> colour: the fallbacks of the panel's --jp-flows-* variables (JupyterLab's light theme)

@@ -149,6 +149,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/flow_runs/{flow_run_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Flow Run
+         * @description Cancel a run: one nobody runs yet (Scheduled, Paused) is Cancelled at once; a claimed
+         *     one (Submitted, Running) becomes Cancelling, and its flow-run process (or, after the
+         *     grace period, its agent) ends it Cancelled; a finished run is refused (409).
+         */
+        post: operations["cancel_flow_run_api_flow_runs__flow_run_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/flow_runs/{flow_run_id}/events": {
         parameters: {
             query?: never;
@@ -181,7 +203,9 @@ export interface paths {
         put?: never;
         /**
          * Run Heartbeat
-         * @description Renew the run's lease for another ``lease_timeout`` seconds.
+         * @description Renew the run's lease for another ``lease_timeout`` seconds. The answer's ``state``
+         *     says ``Cancelling`` once a cancel was requested (the heartbeat's way of telling the
+         *     flow-run process and the agent, besides the events stream).
          */
         post: operations["run_heartbeat_api_flow_runs__flow_run_id__heartbeat_post"];
         delete?: never;
@@ -541,6 +565,14 @@ export interface components {
              * @enum {string}
              */
             type: "between_times";
+        };
+        /**
+         * CancelRequest
+         * @description ``POST /flow_runs/{id}/cancel``: why (shown as the run's state message).
+         */
+        CancelRequest: {
+            /** Message */
+            message?: string | null;
         };
         /**
          * Claim
@@ -2067,6 +2099,48 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["FlowRun"];
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    cancel_flow_run_api_flow_runs__flow_run_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                flow_run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CancelRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowRun"];
+                };
+            };
+            /** @description the run has already finished */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {

@@ -31,6 +31,7 @@ describe('RunModel', () => {
         return { items, next_after: items.length ? items[items.length - 1]!.id : after };
       },
       'flow_runs/run1/state': (_: string, body: { state: string }) => ({ ...state.run, state: body.state }),
+      'flow_runs/run1/cancel': () => ({ ...state.run, state: 'Cancelling' }),
       'flows/flow1': flow(),
       flow_runs: (_: string, body: unknown) => flowRun({ id: 'run2', parameters: (body as { parameters: never }).parameters })
     });
@@ -105,12 +106,12 @@ describe('RunModel', () => {
     await model.refresh();
     expect(model.canCancel).toBe(true);
     await model.cancel();
-    expect(model.run?.state).toBe('Cancelled');
+    expect(model.run?.state).toBe('Cancelling');
     expect(model.canCancel).toBe(false);
     const created = await model.runAgain({ n: 5 });
     expect(created.id).toBe('run2');
     expect(calls.filter(c => c.method === 'POST').map(c => [c.endPoint, c.body])).toEqual([
-      ['flow_runs/run1/state', { state: 'Cancelled', message: 'cancelled from JupyterLab' }],
+      ['flow_runs/run1/cancel', { message: 'cancelled from JupyterLab' }],
       ['flow_runs', { flow_id: 'flow1', parameters: { n: 5 }, labels: ['gpu'] }]
     ]);
   });

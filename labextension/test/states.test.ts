@@ -16,6 +16,7 @@ describe('states', () => {
     ['TimedOut', 'failed'],
     ['Skipped', 'skipped'],
     ['Cancelled', 'cancelled'],
+    ['Cancelling', 'cancelled'],
     ['Paused', 'pending'],
     ['SomethingNew', 'pending']
   ])('%s is %s', (state, category) => {
@@ -25,7 +26,7 @@ describe('states', () => {
 
   it('knows finished and cancellable states', () => {
     for (const state of STATE_NAMES) {
-      expect(isCancellable(state)).toBe(!isFinished(state));
+      expect(isCancellable(state)).toBe(!isFinished(state) && state !== 'Cancelling');
     }
     expect(isFinished('Success')).toBe(true);
     expect(isFinished('Running')).toBe(false);

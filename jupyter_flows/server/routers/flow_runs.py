@@ -28,7 +28,13 @@ from jupyter_flows.server.models import (
     FlowRunModel,
     utcnow,
 )
-from jupyter_flows.server.orchestration import ACTIVE, crash, lease_problem, record_state
+from jupyter_flows.server.orchestration import (
+    LEASED,
+    apply_state,
+    crash,
+    lease_problem,
+    record_state,
+)
 from jupyter_flows.server.runs import (
     agent_match,
     conflict,
@@ -187,16 +193,18 @@ def get_flow_run(flow_run_id: str, backend: BackendDep) -> FlowRun:
 
 @router.post("/{flow_run_id}/heartbeat", response_model=HeartbeatAck)
 def run_heartbeat(flow_run_id: str, body: RunHeartbeat, backend: BackendDep) -> HeartbeatAck:
-    """Renew the run's lease for another ``lease_timeout`` seconds."""
+    """Renew the run's lease for another ``lease_timeout`` seconds. The answer's ``state``
+    says ``Cancelling`` once a cancel was requested (the heartbeat's way of telling the
+    flow-run process and the agent, besides the events stream)."""
     timeout = backend.settings.lease_timeout
 
     def work(session: Session) -> HeartbeatAck:
         now = utcnow()
         run = load_run(session, flow_run_id, backend.db.kind, for_update=True)
-        if run.state not in ACTIVE:
-            raise conflict(f"flow run {run.id} is {run.state}: only Submitted or Running runs "
-                           f"heartbeat" + (f" ({run.state_message})" if run.state_message
-                                           else ""))
+        if run.state not in LEASED:
+            why = f" ({run.state_message})" if run.state_message else ""
+            raise conflict(f"flow run {run.id} is {run.state}: only Submitted, Running or "
+                           f"Cancelling runs heartbeat{why}")
         problem = lease_problem(run, body.lease_id, now)
         if problem:
             raise conflict(problem)
@@ -218,13 +226,17 @@ def infrastructure_failure(flow_run_id: str, body: InfrastructureFailure,
     def work(session: Session) -> FlowRun:
         now = utcnow()
         run = load_run(session, flow_run_id, backend.db.kind, for_update=True)
-        if run.state not in ACTIVE:
+        if run.state not in LEASED:
             return describe_run(session, run)
         problem = lease_problem(run, body.lease_id, now)
         if problem:
             raise conflict(problem)
         run.exit_code = body.exit_code
         run.infrastructure_message = body.message or None
+        if run.state == "Cancelling":  # e.g. its agent killed it after the grace period
+            apply_state(session, run, "Cancelled", body.message or "cancelled: its process "
+                        f"ended (exit code {body.exit_code})", now, timeout)
+            return describe_run(session, run)
         code = "" if body.exit_code is None else f" with exit code {body.exit_code}"
         detail = f": {body.message}" if body.message else ""
         last = run.last_heartbeat.isoformat(timespec="seconds") if run.last_heartbeat else "never"

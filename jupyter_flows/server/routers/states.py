@@ -6,11 +6,12 @@ from fastapi import APIRouter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jupyter_flows.api import FlowRun, StateRecord, StateWrite
+from jupyter_flows.api import CancelRequest, FlowRun, StateRecord, StateWrite
 from jupyter_flows.server.deps import BackendDep
 from jupyter_flows.server.models import FlowRunStateModel, utcnow
 from jupyter_flows.server.orchestration import (
     apply_state,
+    cancel,
     lease_problem,
     reschedule_if_retries_left,
     transition_problem,
@@ -32,16 +33,43 @@ def set_flow_run_state(flow_run_id: str, body: StateWrite, backend: BackendDep) 
         if body.expected_version is not None and body.expected_version != run.version:
             raise conflict(f"flow run {run.id} is at version {run.version} ({run.state}), "
                            f"not the expected version {body.expected_version}")
-        if not (body.state == "Cancelled" and body.lease_id is None):
-            problem = lease_problem(run, body.lease_id, now)
-            if problem:
-                raise conflict(problem)
+        if body.state == "Cancelled" and body.lease_id is None:
+            # a person's cancel: the same rule as POST .../cancel (a claimed run goes
+            # Cancelling, so that its process stops the work)
+            if cancel(session, run, body.message, now, timeout):  # it has finished
+                raise conflict(f"flow run {run.id}: " + (transition_problem(
+                    run.state, "Cancelled", run.run_count, run.max_retries) or ""))
+            return describe_run(session, run)
+        problem = lease_problem(run, body.lease_id, now)
+        if problem:
+            raise conflict(problem)
         problem = transition_problem(run.state, body.state, run.run_count, run.max_retries)
         if problem:
             raise conflict(f"flow run {run.id}: {problem}")
+        was = run.state
         apply_state(session, run, body.state, body.message, now, timeout)
-        if body.state == "Crashed":
+        if body.state == "Crashed" and was != "Cancelling":
             reschedule_if_retries_left(session, run, now, timeout)
+        return describe_run(session, run)
+
+    return backend.db.run(work)
+
+
+@router.post("/{flow_run_id}/cancel", response_model=FlowRun,
+             responses={409: {"description": "the run has already finished"}})
+def cancel_flow_run(flow_run_id: str, backend: BackendDep,
+                    body: CancelRequest | None = None) -> FlowRun:
+    """Cancel a run: one nobody runs yet (Scheduled, Paused) is Cancelled at once; a claimed
+    one (Submitted, Running) becomes Cancelling, and its flow-run process (or, after the
+    grace period, its agent) ends it Cancelled; a finished run is refused (409)."""
+    timeout = backend.settings.lease_timeout
+    message = body.message if body is not None else None
+
+    def work(session: Session) -> FlowRun:
+        run = load_run(session, flow_run_id, backend.db.kind, for_update=True)
+        problem = cancel(session, run, message, utcnow(), timeout)
+        if problem:
+            raise conflict(problem)
         return describe_run(session, run)
 
     return backend.db.run(work)

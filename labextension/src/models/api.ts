@@ -111,4 +111,9 @@ export class BackendAPI {
   setState(id: string, state: string, message: string): Promise<FlowRun> {
     return this.request<FlowRun>(`flow_runs/${encodeURIComponent(id)}/state`, post({ state, message }));
   }
+
+  /** Cancelled at once if nothing runs it yet; Cancelling while its process stops it. */
+  cancel(id: string, message: string): Promise<FlowRun> {
+    return this.request<FlowRun>(`flow_runs/${encodeURIComponent(id)}/cancel`, post({ message }));
+  }
 }

@@ -212,9 +212,10 @@ export class RunModel {
     }
   }
 
-  /** Set the run Cancelled (allowed from every unfinished state, without a lease). */
+  /** Cancel the run: Cancelled at once if nothing runs it yet, else Cancelling until its
+   * flow-run process (or, after the grace period, its agent) stops the work. */
   async cancel(): Promise<void> {
-    this.run = await this.api.setState(this.runId, 'Cancelled', 'cancelled from JupyterLab');
+    this.run = await this.api.cancel(this.runId, 'cancelled from JupyterLab');
     this._changed.emit();
   }
 

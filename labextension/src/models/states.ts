@@ -8,6 +8,7 @@ export const STATE_NAMES = [
   'Scheduled',
   'Submitted',
   'Running',
+  'Cancelling',
   'Retrying',
   'Paused',
   'Success',
@@ -37,6 +38,7 @@ const CATEGORY: Record<string, StateCategory> = {
   Retrying: 'waiting',
   Submitted: 'running',
   Running: 'running',
+  Cancelling: 'cancelled',
   Success: 'success',
   Cached: 'success',
   Mapped: 'success',
@@ -70,9 +72,10 @@ export function isFinished(state: string | null | undefined): boolean {
   return !!state && FINISHED.has(state);
 }
 
-/** Whether a person may still cancel a run in this state (every unfinished state). */
+/** Whether a person may still cancel a run in this state (every unfinished state but
+ * Cancelling, whose cancel was already requested). */
 export function isCancellable(state: string | null | undefined): boolean {
-  return !!state && !FINISHED.has(state);
+  return !!state && !FINISHED.has(state) && state !== 'Cancelling';
 }
 
 /** The CSS class that colours a state. */

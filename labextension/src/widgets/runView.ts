@@ -139,7 +139,7 @@ export class RunView extends Widget {
   private async _cancel(): Promise<void> {
     const result = await showDialog({
       title: 'Cancel this flow run?',
-      body: `Flow run ${this.model.runId} will be set to Cancelled.`,
+      body: `Flow run ${this.model.runId} will stop: its tasks are cancelled (Cancelling, then Cancelled).`,
       buttons: [Dialog.cancelButton({ label: 'Keep running' }), Dialog.warnButton({ label: 'Cancel run' })]
     });
     if (!result.button.accept) {
