@@ -23,4 +23,6 @@ ENV_VARS: dict[str, str] = {
     "sqlite_busy_timeout": "JUPYTER_FLOWS_SQLITE_BUSY_TIMEOUT",
     "stream_keepalive": "JUPYTER_FLOWS_STREAM_KEEPALIVE",
     "stream_recheck_interval": "JUPYTER_FLOWS_STREAM_RECHECK_INTERVAL",
+    "max_body_bytes": "JUPYTER_FLOWS_MAX_BODY_BYTES",
+    "max_json_depth": "JUPYTER_FLOWS_MAX_JSON_DEPTH",
 }

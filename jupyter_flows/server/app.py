@@ -22,6 +22,7 @@ from fastapi_offline import FastAPIOffline
 
 from jupyter_flows import __version__
 from jupyter_flows.errors import ServerConfigError
+from jupyter_flows.server import limits
 from jupyter_flows.server.auth import require_api_key
 from jupyter_flows.server.db import Database, DatabaseBusy
 from jupyter_flows.server.deps import Backend
@@ -87,6 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(DatabaseBusy)
     async def _busy(request: Request, exc: DatabaseBusy) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "1"})
+
+    limits.install(app, settings.max_body_bytes, settings.max_json_depth)
 
     api = APIRouter(prefix="/api", dependencies=[Depends(require_api_key)])
     for module in (flows, flow_runs, states, task_runs, logs, agents, events):

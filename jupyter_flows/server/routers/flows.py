@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from jupyter_flows.api import Flow, FlowCreate, FlowRegistration, Page, spec_hash
+from jupyter_flows.api.bounds import INT64_MAX, NAME_MAX
 from jupyter_flows.server.deps import BackendDep
 from jupyter_flows.server.events import mark_changed
 from jupyter_flows.server.models import FlowModel, utcnow
@@ -61,9 +62,11 @@ def register_flow(body: FlowCreate, backend: BackendDep, response: Response
 
 
 @router.get("", response_model=Page[Flow])
-def list_flows(backend: BackendDep, name: str | None = None, project: str | None = None,
+def list_flows(backend: BackendDep,
+               name: Annotated[str | None, Query(max_length=NAME_MAX)] = None,
+               project: Annotated[str | None, Query(max_length=NAME_MAX)] = None,
                limit: Annotated[int, Query(ge=1, le=500)] = 50,
-               offset: Annotated[int, Query(ge=0)] = 0) -> Page[Flow]:
+               offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0) -> Page[Flow]:
     """Newest first."""
     def work(session: Session) -> Page[Flow]:
         query = select(FlowModel)
