@@ -35,15 +35,15 @@ from jupyter_flows.api.flow_spec import (
     flow_spec,
     spec_hash,
 )
-from jupyter_flows.api.flows import Flow, FlowCreate, FlowRegistration
+from jupyter_flows.api.flows import Flow, FlowCreate, FlowRegistration, FlowRemoval
 from jupyter_flows.api.ids import AgentId, FlowId, FlowRunId, LeaseId
 from jupyter_flows.api.logs import LogPage, LogRecord, LogWrite
 from jupyter_flows.api.task_runs import TaskRun, TaskRunStatesWrite, TaskRunWrite, WriteCount
 
 __all__ = [
     "STATE_NAMES", "Agent", "AgentCreate", "AgentId", "AgentMatch", "ChangeEvent", "Claim",
-    "EdgeSpec", "Flow", "FlowCreate", "FlowId", "FlowRegistration", "FlowRun", "FlowRunCreate",
-    "FlowRunId", "FlowRunStateEvent", "FlowSpec", "Health", "HeartbeatAck",
+    "EdgeSpec", "Flow", "FlowCreate", "FlowId", "FlowRegistration", "FlowRemoval", "FlowRun",
+    "FlowRunCreate", "FlowRunId", "FlowRunStateEvent", "FlowSpec", "Health", "HeartbeatAck",
     "InfrastructureFailure", "Lease", "LeaseId", "LogEvent", "LogPage", "LogRecord", "LogWrite",
     "Page", "ParameterSpec", "RunEvent", "RunEventPage", "RunHeartbeat", "StateRecord",
     "StateWrite", "TaskRun", "TaskRunStateEvent", "TaskRunStatesWrite", "TaskRunWrite",

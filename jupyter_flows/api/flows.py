@@ -44,6 +44,18 @@ class Flow(WireOut):
     max_retries: int
     created: datetime
     updated: datetime
+    archived: datetime | None = Field(None, description="when it was archived (hidden from "
+                                                        "lists unless asked for; no new runs)")
+
+
+class FlowRemoval(WireOut):
+    """What ``DELETE /api/flows/{id}`` did: archived the flow (its runs kept), or deleted it
+    with its runs."""
+
+    id: FlowId
+    archived: datetime | None
+    deleted: bool
+    runs_deleted: int
 
 
 class FlowRegistration(Flow):

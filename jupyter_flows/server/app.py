@@ -32,6 +32,7 @@ from jupyter_flows.server.pg_listen import Listener
 from jupyter_flows.server.routers import (
     agents,
     events,
+    flow_removal,
     flow_runs,
     flows,
     health,
@@ -92,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     limits.install(app, settings.max_body_bytes, settings.max_json_depth)
 
     api = APIRouter(prefix="/api", dependencies=[Depends(require_api_key)])
-    for module in (flows, flow_runs, states, task_runs, logs, agents, events):
+    for module in (flows, flow_removal, flow_runs, states, task_runs, logs, agents, events):
         api.include_router(module.router)
     app.include_router(health.router, prefix="/api")
     app.include_router(api)

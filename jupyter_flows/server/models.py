@@ -84,6 +84,9 @@ class FlowModel(Base):
     max_retries: Mapped[int] = mapped_column(default=0)
     created: Mapped[datetime] = mapped_column(default=utcnow)
     updated: Mapped[datetime] = mapped_column(default=utcnow)
+    archived: Mapped[datetime | None] = mapped_column(
+        default=None, doc="when it was archived: hidden from lists, no new runs; its runs "
+                          "are kept")
 
 
 class FlowRunModel(Base):

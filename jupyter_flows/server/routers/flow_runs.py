@@ -57,8 +57,12 @@ def _resolve_flow(session: Session, body: FlowRunCreate) -> FlowModel:
         flow = session.get(FlowModel, body.flow_id)
         if flow is None:
             raise not_found("flow", body.flow_id)
+        if flow.archived is not None:
+            raise conflict(f"flow {flow.name!r} version {flow.version} is archived: register "
+                           f"it again to run it")
         return flow
-    query = select(FlowModel).where(FlowModel.name == body.flow_name)
+    query = select(FlowModel).where(FlowModel.name == body.flow_name,
+                                    FlowModel.archived.is_(None))
     if body.project is not None:
         query = query.where(FlowModel.project == body.project)
     if body.flow_version is not None:

@@ -36,6 +36,10 @@ def register_flow(body: FlowCreate, backend: BackendDep, response: Response
                       "executor": body.executor, "labels": body.labels,
                       "max_retries": body.max_retries}
         if existing is not None:
+            if existing.archived is not None:  # registered again: in use again
+                existing.archived = None
+                existing.updated = now
+                mark_changed(session, "flow", [existing.id])
             if any(getattr(existing, k) != v for k, v in deployment.items()):
                 for key, value in deployment.items():
                     setattr(existing, key, value)
@@ -66,10 +70,14 @@ def list_flows(backend: BackendDep,
                name: Annotated[str | None, Query(max_length=NAME_MAX)] = None,
                project: Annotated[str | None, Query(max_length=NAME_MAX)] = None,
                limit: Annotated[int, Query(ge=1, le=500)] = 50,
-               offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0) -> Page[Flow]:
-    """Newest first."""
+               offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
+               archived: Annotated[bool, Query(description="include archived flows")] = False,
+               ) -> Page[Flow]:
+    """Newest first; archived flows only with ``archived=true``."""
     def work(session: Session) -> Page[Flow]:
         query = select(FlowModel)
+        if not archived:
+            query = query.where(FlowModel.archived.is_(None))
         if name is not None:
             query = query.where(FlowModel.name == name)
         if project is not None:
