@@ -116,6 +116,13 @@ async def test_offsets_past_64_bits_are_422(http, path, n):
     assert str(INT64_MAX) in message_of(response)
 
 
+async def test_a_run_filter_of_too_many_labels_is_422(http):
+    query = "&".join(["labels=x"] * 101)
+    response = await http.get(f"/api/flow_runs?{query}")
+    assert response.status_code == 422
+    assert "labels" in message_of(response) and "100" in message_of(response)
+
+
 async def test_the_largest_offset_is_an_empty_page(http):
     await new_flow(http)
     response = await http.get(f"/api/flows?offset={INT64_MAX}")

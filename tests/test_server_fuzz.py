@@ -10,6 +10,7 @@ to stay open), which ``claim_max_wait=0`` and a custom check make sure of.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -24,7 +25,10 @@ from wire import spec_json
 
 from jupyter_flows.server.testing import running_server
 
-FUZZ_EXAMPLES = int(os.environ.get("JUPYTER_FLOWS_FUZZ_EXAMPLES", "12"))
+FUZZ_EXAMPLES = int(os.environ.get("JUPYTER_FLOWS_FUZZ_EXAMPLES", "8"))
+#: Boundary cases per operation from schemathesis's coverage phase (deterministic: huge
+#: ints, long lists, odd strings); this found the 500 of 10,000 labels in a run filter.
+COVERAGE_CASES = 4 * FUZZ_EXAMPLES
 
 
 @pytest.fixture(scope="module")
@@ -37,10 +41,13 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
+def load(url: str) -> Any:
+    return (schemathesis.openapi.from_url(f"{url}/openapi.json")
+            .exclude(path="/api/events"))  # the list feed is only a stream
+
+
 def operations(url: str) -> list[Any]:
-    schema = (schemathesis.openapi.from_url(f"{url}/openapi.json")
-              .exclude(path="/api/events"))  # the list feed is only a stream
-    return [result.ok() for result in schema.get_all_operations()]
+    return [result.ok() for result in load(url).get_all_operations()]
 
 
 def call(case: Any) -> int:
@@ -73,3 +80,17 @@ def test_no_request_gets_a_5xx(backend: str) -> None:
     print(f"{len(statuses)} requests over {len(ops)} operations, statuses {sorted(set(statuses))}")
     assert len(statuses) >= 5 * len(ops)
     assert any(200 <= s < 300 for s in statuses) and any(s == 422 for s in statuses)
+
+
+def test_no_boundary_case_gets_a_5xx(backend: str) -> None:
+    """Schemathesis's coverage cases: each parameter at and past its bounds."""
+    schema = load(backend)
+    statuses: list[int] = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        cases = schema.iter_coverage_cases(
+            operation, generation_modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+            generation_config=schema.config.generation_for(operation=operation))
+        statuses += [call(case) for case in itertools.islice(cases, COVERAGE_CASES)]
+    print(f"{len(statuses)} boundary requests, statuses {sorted(set(statuses))}")
+    assert any(s == 422 for s in statuses)

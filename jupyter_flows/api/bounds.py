@@ -52,6 +52,8 @@ MESSAGE_MAX = 100_000
 LOG_MESSAGE_MAX = 1_000_000
 #: Items in a list field (labels, tags, tasks, edges, parameters).
 LIST_MAX = 10_000
+#: Labels or states a list may be filtered by (each is a term of the SQL query).
+FILTER_MAX = 100
 #: Items in one batch of log records or task-run states.
 BATCH_MAX = 10_000
 #: Retries of a run or a task.

@@ -19,7 +19,7 @@ from jupyter_flows.api import (
     Page,
     RunHeartbeat,
 )
-from jupyter_flows.api.bounds import INT64_MAX, LIST_MAX, NAME_MAX
+from jupyter_flows.api.bounds import FILTER_MAX, INT64_MAX, NAME_MAX
 from jupyter_flows.core.parameter import parameters_problem
 from jupyter_flows.server.deps import BackendDep
 from jupyter_flows.server.models import (
@@ -129,9 +129,9 @@ def list_flow_runs(
     flow_id: Annotated[str | None, Query(max_length=NAME_MAX)] = None,
     flow_name: Annotated[str | None, Query(max_length=NAME_MAX)] = None,
     state: Annotated[list[str] | None, Query(description="any of these states",
-                                             max_length=LIST_MAX)] = None,
+                                             max_length=FILTER_MAX)] = None,
     labels: Annotated[list[str] | None, Query(description="runs having all these labels",
-                                              max_length=LIST_MAX)] = None,
+                                              max_length=FILTER_MAX)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
 ) -> Page[FlowRun]:
