@@ -33,6 +33,7 @@
     │   ├── BackendStartError     a backend started here exited or did not answer in time
     │   └── LabBackendUnavailable the JupyterLab extension's backend cannot be used
     └── BackendError              the backend refused a request (``status``, ``detail``)
+        ├── BackendAuthError      401/403: no API key, or not the backend's
         └── ConflictError         409: a state transition, version or lease was refused
 
 Exceptions raised by user code inside a task never pass through this tree: they end up
@@ -208,6 +209,20 @@ class BackendError(JupyterFlowsError):
         self.detail = detail
         where = f" {method} {url}" if method else ""
         super().__init__(f"backend error {status}{where}: {detail}")
+
+
+class BackendAuthError(BackendError):
+    """401/403: the backend needs an API key and got none, or a wrong one; the message says
+    which and how to give the right one."""
+
+    def __init__(self, status: int, detail: object, method: str = "", url: str = "",
+                 key_sent: bool = False) -> None:
+        super().__init__(status, detail, method, url)
+        self.key_sent = key_sent
+        what = "refused the API key" if key_sent else "needs an API key and none was sent"
+        self.args = (f"backend error {status} {method} {url}: the backend {what}; set "
+                     f"JUPYTER_FLOWS_API_KEY (or --api-key) to the key the backend was "
+                     f"started with",)
 
 
 class ConflictError(BackendError):

@@ -229,6 +229,21 @@ async def test_pause_deletes_unclaimed_runs_and_resume_recreates_them(tmp_path: 
 
 
 @pytest.mark.anyio
+async def test_an_archived_flow_loses_its_scheduled_runs_and_is_not_scheduled(
+        tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path}/b.db"
+    async with in_process(Settings(database_url=db_url)) as http:
+        flow = await _register(http, "archived", _schedule_json(60))
+        assert len(await _upcoming(http, flow["id"])) == 10
+        archived = await http.delete(f"/api/flows/{flow['id']}")
+        assert archived.status_code == 200 and archived.json()["archived"]
+        assert await _upcoming(http, flow["id"]) == []
+    db = Database(Settings(database_url=db_url))
+    Scheduler(db, settings(db_url)).run_once()
+    assert not scheduled(db)  # a pass makes none for it
+
+
+@pytest.mark.anyio
 async def test_a_changed_schedule_replaces_unclaimed_runs_and_leaves_started_ones(
         tmp_path: Path) -> None:
     async with in_process(Settings(database_url=f"sqlite:///{tmp_path}/b.db",

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from jupyter_flows.errors import (
+    BackendAuthError,
     BackendUnavailable,
     ConflictError,
     JupyterFlowsError,
@@ -54,6 +55,8 @@ if TYPE_CHECKING:
     from jupyter_flows.client.client import Client
 
 _log = logging.getLogger("jupyter_flows.agent")
+#: Environment variable: seconds a starting agent waits for its backend (default 60).
+CONNECT_TIMEOUT_ENV = "JUPYTER_FLOWS_AGENT_CONNECT_TIMEOUT"
 FINISHED_STATES = frozenset({"Success", "Cached", "Mapped", "Skipped", "Failed",
                              "TriggerFailed", "TimedOut", "Crashed", "Cancelled"})
 
@@ -136,6 +139,9 @@ class Agent:
         # runs whose launch is under way (an image pull can outlast a lease): renewed too
         self._launching: dict[str, str] = {}
         self.runs_started = 0
+        #: seconds a starting agent waits for an unreachable backend before it gives up
+        #: (once registered, it rides out outages of any length)
+        self.connect_timeout = float(os.environ.get(CONNECT_TIMEOUT_ENV) or 60.0)
         self._stop = threading.Event()
 
     # ------------------------------------------------------------ platform part
@@ -167,7 +173,7 @@ class Agent:
     def run(self) -> None:
         """Claim and launch runs until ``stop()`` or SIGTERM/SIGINT (or ``max_runs``)."""
         self._install_signal_handlers()
-        self._register()
+        self._register(give_up_after=self.connect_timeout)
         beat = threading.Thread(target=self._heartbeat_loop, name="agent-heartbeat", daemon=True)
         beat.start()
         _log.info("agent %s (%s) with labels %s polling %s", self.name, self.agent_id,
@@ -188,6 +194,9 @@ class Agent:
                 _log.warning("backend unavailable, retrying: %s", exc)
                 self._stop.wait(1.0)
                 continue
+            except BackendAuthError:
+                self._stop.set()
+                raise  # the key was changed: retrying cannot help, and the message says why
             except JupyterFlowsError as exc:
                 if "agent" in str(exc).lower() and "not found" in str(exc).lower():
                     self._register()  # the backend lost us (e.g. a new database): join again
@@ -199,13 +208,21 @@ class Agent:
                 self._start(claim)
         self._stop.set()
 
-    def _register(self) -> None:
+    def _register(self, give_up_after: float | None = None) -> None:
+        """Register (again); a wrong key raises at once, and so does a backend still
+        unreachable after ``give_up_after`` seconds (on start: a wrong URL should say so,
+        not wait forever)."""
+        deadline = None if give_up_after is None else time.monotonic() + give_up_after
         while not self._stop.is_set():
             try:
                 self.agent_id = self.client.register_agent(self.name, self.type, self.labels).id
                 return
             except BackendUnavailable as exc:
-                _log.warning("backend unavailable, retrying: %s", exc)
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+                # quiet while starting: the one line is the error if it never answers
+                (_log.debug if deadline is not None else _log.warning)(
+                    "backend unavailable, retrying: %s", exc)
                 self._stop.wait(1.0)
 
     def lease_seconds(self, claim: Claim) -> float:

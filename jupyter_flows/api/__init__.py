@@ -40,6 +40,7 @@ from jupyter_flows.api.flows import (
     Flow,
     FlowCreate,
     FlowRegistration,
+    FlowRemoval,
     FlowSchedule,
     ScheduleUpdate,
 )
@@ -50,8 +51,9 @@ from jupyter_flows.api.task_runs import TaskRun, TaskRunStatesWrite, TaskRunWrit
 __all__ = [
     "STATE_NAMES", "Agent", "AgentCreate", "AgentId", "AgentMatch", "CancelRequest",
     "ChangeEvent", "Claim",
-    "EdgeSpec", "Flow", "FlowCreate", "FlowId", "FlowRegistration", "FlowRun", "FlowRunCreate",
-    "FlowRunId", "FlowRunStateEvent", "FlowSchedule", "FlowSpec", "Health", "HeartbeatAck",
+    "EdgeSpec", "Flow", "FlowCreate", "FlowId", "FlowRegistration", "FlowRemoval", "FlowRun",
+    "FlowRunCreate", "FlowRunId", "FlowRunStateEvent", "FlowSchedule", "FlowSpec", "Health",
+    "HeartbeatAck",
     "InfrastructureFailure", "Lease", "LeaseId", "LogEvent", "LogPage", "LogRecord", "LogWrite",
     "Page", "ParameterSpec", "RunEvent", "RunEventPage", "RunHeartbeat", "ScheduleUpdate",
     "StateRecord", "StateWrite", "TaskRun", "TaskRunStateEvent", "TaskRunStatesWrite",

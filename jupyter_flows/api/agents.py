@@ -7,15 +7,16 @@ from datetime import datetime
 from pydantic import Field
 
 from jupyter_flows.api.base import WireIn, WireOut
+from jupyter_flows.api.bounds import TYPE_MAX, Labels, Name, Text
 from jupyter_flows.api.flow_runs import FlowRun
 from jupyter_flows.api.flows import Flow
 from jupyter_flows.api.ids import AgentId, LeaseId
 
 
 class AgentCreate(WireIn):
-    name: str = Field(min_length=1, max_length=200)
-    type: str = "local"
-    labels: list[str] = Field(default_factory=list)
+    name: Name
+    type: Text = Field("local", min_length=1, max_length=TYPE_MAX)
+    labels: Labels = Field(default_factory=list)
 
 
 class Agent(WireOut):

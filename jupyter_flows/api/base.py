@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
+from jupyter_flows.api.bounds import json_problem
 from jupyter_flows.engine.states import ALL_STATES
 
 #: States a flow run or task run may be put in (``Finished`` is only a base class).
@@ -24,6 +25,20 @@ class WireIn(BaseModel):
     """A request body: unknown fields are refused, so a typo is a 422, not silently lost."""
 
     model_config = ConfigDict(extra="forbid")
+
+    #: refuse text that cannot be stored anywhere in the body (log records escape it)
+    refuse_unstorable_text: ClassVar[bool] = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        """Every string anywhere in the body must be storable and the body not too deep
+        (:mod:`jupyter_flows.api.bounds`); fields add their own bounds on top."""
+        if cls.refuse_unstorable_text:
+            problem = json_problem(data)
+            if problem:
+                raise ValueError(problem)
+        return data
 
 
 class WireOut(BaseModel):

@@ -9,6 +9,17 @@ from pydantic import Field, field_validator, model_validator
 
 from jupyter_flows.api._checks import check_executor, check_run_config
 from jupyter_flows.api.base import WireIn, WireOut, check_state
+from jupyter_flows.api.bounds import (
+    ExitCode,
+    JsonObject,
+    Labels,
+    Message,
+    Name,
+    Retries,
+    ShortText,
+    Timestamp,
+    Version,
+)
 from jupyter_flows.api.ids import AgentId, FlowId, FlowRunId, LeaseId
 
 
@@ -16,19 +27,19 @@ class FlowRunCreate(WireIn):
     """Name the flow by ``flow_id``, or by ``flow_name`` (+ ``project``, ``flow_version``;
     the newest version when omitted). Overrides left out come from the flow."""
 
-    flow_id: FlowId | None = None
-    flow_name: str | None = None
-    project: str | None = None
-    flow_version: int | None = None
-    parameters: dict[str, Any] = Field(default_factory=dict)
-    run_config: dict[str, Any] | None = None
-    executor: dict[str, Any] | None = None
-    labels: list[str] | None = None
-    idempotency_key: str | None = Field(None, max_length=200)
-    scheduled_start: datetime | None = None
-    max_retries: int | None = Field(None, ge=0)
+    flow_id: FlowId | None = Field(None, max_length=32)
+    flow_name: Name | None = None
+    project: Name | None = None
+    flow_version: Version | None = None
+    parameters: JsonObject = Field(default_factory=dict)
+    run_config: JsonObject | None = None
+    executor: JsonObject | None = None
+    labels: Labels | None = None
+    idempotency_key: Name | None = None
+    scheduled_start: Timestamp | None = None
+    max_retries: Retries | None = None
     parent_flow_run_id: FlowRunId | None = Field(
-        None, description="the run whose task creates this one (flows of flows)")
+        None, max_length=32, description="the run whose task creates this one (flows of flows)")
 
     _run_config_ok = field_validator("run_config")(check_run_config)
     _executor_ok = field_validator("executor")(check_executor)
@@ -86,10 +97,10 @@ class FlowRun(WireOut):
 
 
 class StateWrite(WireIn):
-    state: str
-    message: str | None = None
-    lease_id: LeaseId | None = None
-    expected_version: int | None = Field(None, description="refuse (409) unless the run is "
+    state: ShortText
+    message: Message | None = None
+    lease_id: LeaseId | None = Field(None, max_length=32)
+    expected_version: Version | None = Field(None, description="refuse (409) unless the run is "
                                                            "at this version")
 
     _state = field_validator("state")(check_state)
@@ -110,12 +121,12 @@ class StateRecord(WireOut):
 
 
 class RunHeartbeat(WireIn):
-    lease_id: LeaseId | None = None
+    lease_id: LeaseId | None = Field(None, max_length=32)
 
 
 class InfrastructureFailure(WireIn):
     """An agent reports that the process or container running a flow run is gone."""
 
-    lease_id: LeaseId | None = None
-    exit_code: int | None = None
-    message: str = ""
+    lease_id: LeaseId | None = Field(None, max_length=32)
+    exit_code: ExitCode | None = None
+    message: Message = ""

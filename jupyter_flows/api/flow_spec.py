@@ -41,6 +41,16 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from jupyter_flows.api.bounds import (
+    LIST_MAX,
+    JsonValue,
+    Message,
+    Name,
+    Retries,
+    Seconds,
+    ShortText,
+    Slug,
+)
 from jupyter_flows.schedules import Schedule
 
 if TYPE_CHECKING:
@@ -60,22 +70,22 @@ class _Spec(BaseModel):
 class ParameterSpec(_Spec):
     """A parameter's default as JSON; ``default_repr`` when the default is not JSON."""
 
-    default: Any = None
-    default_repr: str | None = None
+    default: JsonValue = None
+    default_repr: Message | None = None
     required: bool = False
 
 
 class TaskSpec(_Spec):
-    slug: str = Field(min_length=1, max_length=300)
-    name: str = Field(max_length=300)
-    type: str = Field(max_length=200, description="the task's class name")
-    tags: list[str] = Field(default_factory=list)
-    max_retries: int = 0
-    retry_delay: float | None = 0.0
-    timeout: float | None = None
-    trigger: str = "all_successful"
+    slug: Slug = Field(min_length=1)
+    name: Slug
+    type: ShortText = Field(description="the task's class name")
+    tags: list[Name] = Field(default_factory=list, max_length=LIST_MAX)
+    max_retries: Retries = 0
+    retry_delay: Seconds | None = 0.0
+    timeout: Seconds | None = None
+    trigger: ShortText = "all_successful"
     skip_on_upstream_skip: bool = True
-    cache_for: float | None = None
+    cache_for: Seconds | None = None
     checkpoint: bool | None = None
     is_parameter: bool = False
     parameter: ParameterSpec | None = None
@@ -83,9 +93,9 @@ class TaskSpec(_Spec):
 
 
 class EdgeSpec(_Spec):
-    upstream: str
-    downstream: str
-    key: str | None = None
+    upstream: Slug
+    downstream: Slug
+    key: ShortText | None = None
     mapped: bool = False
     flattened: bool = False
 
@@ -93,12 +103,12 @@ class EdgeSpec(_Spec):
 class FlowSpec(_Spec):
     """A flow as the backend and the UIs see it; see the module docstring."""
 
-    name: str = Field(min_length=1, max_length=200)
-    tasks: list[TaskSpec] = Field(default_factory=list)
-    edges: list[EdgeSpec] = Field(default_factory=list)
-    parameters: list[str] = Field(default_factory=list)
-    reference_tasks: list[str] = Field(default_factory=list)
-    code_location: str | None = Field(None, description="where the registered code is stored; "
+    name: Name
+    tasks: list[TaskSpec] = Field(default_factory=list, max_length=LIST_MAX)
+    edges: list[EdgeSpec] = Field(default_factory=list, max_length=10 * LIST_MAX)
+    parameters: list[Slug] = Field(default_factory=list, max_length=LIST_MAX)
+    reference_tasks: list[Slug] = Field(default_factory=list, max_length=LIST_MAX)
+    code_location: Message | None = Field(None, description="where the registered code is stored; "
                                                         "a new location makes a new version")
     schedule: Schedule | None = Field(None, description="when the backend creates its runs")
 

@@ -9,20 +9,23 @@ from pydantic import Field, field_validator
 
 from jupyter_flows.api._checks import check_executor, check_run_config
 from jupyter_flows.api.base import WireIn, WireOut
+from jupyter_flows.api.bounds import JsonObject, Labels, Name, Retries
 from jupyter_flows.api.flow_spec import FlowSpec
 from jupyter_flows.api.ids import FlowId
 from jupyter_flows.schedules import Schedule
 
 
 class FlowCreate(WireIn):
-    name: str = Field(min_length=1, max_length=200)
-    project: str = Field("default", min_length=1, max_length=200)
+    """A flow version to register; bounds in :mod:`jupyter_flows.api.bounds`."""
+
+    name: Name
+    project: Name = "default"
     spec: FlowSpec
-    storage: dict[str, Any] = Field(default_factory=dict)
-    run_config: dict[str, Any] = Field(default_factory=dict)
-    executor: dict[str, Any] = Field(default_factory=dict)
-    labels: list[str] = Field(default_factory=list)
-    max_retries: int = Field(0, ge=0)
+    storage: JsonObject = Field(default_factory=dict)
+    run_config: JsonObject = Field(default_factory=dict)
+    executor: JsonObject = Field(default_factory=dict)
+    labels: Labels = Field(default_factory=list)
+    max_retries: Retries = 0
     set_schedule_active: bool = Field(True, description="whether the backend makes runs "
                                       "from the spec's schedule (if it has one)")
 
@@ -47,6 +50,18 @@ class Flow(WireOut):
                                   "(project, name) is scheduled")
     created: datetime
     updated: datetime
+    archived: datetime | None = Field(None, description="when it was archived (hidden from "
+                                                        "lists unless asked for; no new runs)")
+
+
+class FlowRemoval(WireOut):
+    """What ``DELETE /api/flows/{id}`` did: archived the flow (its runs kept), or deleted it
+    with its runs."""
+
+    id: FlowId
+    archived: datetime | None
+    deleted: bool
+    runs_deleted: int
 
 
 class FlowSchedule(WireOut):

@@ -27,4 +27,6 @@ ENV_VARS: dict[str, str] = {
     "schedule_horizon": "JUPYTER_FLOWS_SCHEDULE_HORIZON",
     "schedule_max_runs": "JUPYTER_FLOWS_SCHEDULE_MAX_RUNS",
     "missed_runs": "JUPYTER_FLOWS_MISSED_RUNS",
+    "max_body_bytes": "JUPYTER_FLOWS_MAX_BODY_BYTES",
+    "max_json_depth": "JUPYTER_FLOWS_MAX_JSON_DEPTH",
 }

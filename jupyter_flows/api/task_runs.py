@@ -7,15 +7,16 @@ from datetime import datetime
 from pydantic import Field, field_validator
 
 from jupyter_flows.api.base import WireIn, WireOut, check_state
+from jupyter_flows.api.bounds import BATCH_MAX, MapIndex, Message, ShortText, Slug, Timestamp
 from jupyter_flows.api.ids import LeaseId
 
 
 class TaskRunWrite(WireIn):
-    task_slug: str = Field(min_length=1, max_length=300)
-    map_index: int | None = Field(None, ge=0)
-    state: str
-    message: str | None = None
-    timestamp: datetime | None = Field(None, description="when the state was entered; "
+    task_slug: Slug = Field(min_length=1)
+    map_index: MapIndex | None = None
+    state: ShortText
+    message: Message | None = None
+    timestamp: Timestamp | None = Field(None, description="when the state was entered; "
                                                          "older writes never replace newer")
     location: str | None = Field(None, max_length=2000,
                                  description="where the task run's result was checkpointed")
@@ -24,8 +25,8 @@ class TaskRunWrite(WireIn):
 
 
 class TaskRunStatesWrite(WireIn):
-    lease_id: LeaseId | None = None
-    task_runs: list[TaskRunWrite]
+    lease_id: LeaseId | None = Field(None, max_length=32)
+    task_runs: list[TaskRunWrite] = Field(max_length=BATCH_MAX)
 
 
 class TaskRun(WireOut):

@@ -64,6 +64,9 @@ def run_agent(make: Any) -> None:
         agent = make()
     except (JupyterFlowsError, ValueError) as exc:
         raise fail(str(exc), 2) from None
-    agent.run()
+    try:
+        agent.run()
+    except JupyterFlowsError as exc:  # a wrong key, a backend that never answered
+        raise fail(f"agent {agent.name!r} stopped: {exc}") from None
 
 

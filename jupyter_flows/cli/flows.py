@@ -1,5 +1,5 @@
-"""Registering, running, cancelling, executing and listing flows: ``register``, ``run``,
-``cancel``, ``execute flow-run``, ``get``."""
+"""Registering, running, cancelling, executing, listing and deleting flows: ``register``,
+``run``, ``cancel``, ``execute flow-run``, ``get``, ``delete``."""
 
 from __future__ import annotations
 
@@ -202,3 +202,36 @@ def get(
     console.print(table)
 
 
+
+
+@app.command()
+def delete(
+    what: str = typer.Argument(..., help="flow"),
+    name_or_id: str = typer.Argument(..., help="the flow's name (every version) or one "
+                                               "version's id"),
+    project: str = typer.Option(None, help="the flow's project"),
+    with_runs: bool = typer.Option(False, "--with-runs",
+                                   help="delete the flow and its runs for good (refused while "
+                                        "a run is active); without it the flow is archived: "
+                                        "hidden from lists, no new runs, its runs kept"),
+) -> None:
+    """Archive a flow (its runs kept), or delete it with its runs."""
+    from jupyter_flows.client.client import Client
+    from jupyter_flows.errors import JupyterFlowsError
+
+    if what != "flow":
+        raise fail(f"delete: expected flow, got {what!r}", 2)
+    try:
+        with Client() as client:
+            removed = client.delete_flows(name_or_id, project=project, with_runs=with_runs)
+    except JupyterFlowsError as exc:
+        raise fail(str(exc)) from None
+    for item in removed:
+        typer.echo(removal_line(item))
+
+
+def removal_line(item: Any) -> str:
+    """One line saying what ``DELETE /api/flows/{id}`` did."""
+    if item.deleted:
+        return f"flow {item.id} deleted with its {item.runs_deleted} run(s)"
+    return f"flow {item.id} archived (its runs kept; register it again to bring it back)"

@@ -18,6 +18,7 @@ from jupyter_flows.api import (
     FlowCreate,
     FlowId,
     FlowRegistration,
+    FlowRemoval,
     FlowRun,
     FlowRunCreate,
     FlowRunId,
@@ -43,6 +44,7 @@ from jupyter_flows.api import (
 )
 from jupyter_flows.client.stream import FeedEvent, follow_changes, follow_run
 from jupyter_flows.client.transport import Transport
+from jupyter_flows.errors import BackendError
 
 if TYPE_CHECKING:
     from jupyter_flows.engine.states import State
@@ -121,8 +123,10 @@ class Client:
         return Flow.model_validate(self._get(f"/api/flows/{flow_id}"))
 
     def list_flows(self, name: str | None = None, project: str | None = None, *,
-                   limit: int = 50, offset: int = 0) -> Page[Flow]:
-        params = {"name": name, "project": project, "limit": limit, "offset": offset}
+                   limit: int = 50, offset: int = 0, archived: bool = False) -> Page[Flow]:
+        """Newest first; archived flows too with ``archived=True``."""
+        params = {"name": name, "project": project, "limit": limit, "offset": offset,
+                  **({"archived": "true"} if archived else {})}
         return Page[Flow].model_validate(self._get("/api/flows", _params(params)))
 
     def get_schedule(self, flow_id: str) -> FlowSchedule:
@@ -141,6 +145,40 @@ class Client:
 
     def resume_schedule(self, flow_id: str) -> FlowSchedule:
         return self.set_schedule_active(flow_id, True)
+    def delete_flow(self, flow_id: str, *, with_runs: bool = False) -> FlowRemoval:
+        """Archive a flow version (hidden from lists, no new runs, its runs kept), or with
+        ``with_runs`` delete it and its runs (refused while one is active)."""
+        response = self._t.request("DELETE", f"/api/flows/{flow_id}", idempotent=True,
+                                   params={"runs": "delete" if with_runs else "keep"})
+        return FlowRemoval.model_validate(response.json())
+
+    def delete_flows(self, name_or_id: str, *, project: str | None = None,
+                     with_runs: bool = False) -> list[FlowRemoval]:
+        """:meth:`delete_flow` for a flow id, or for every version of the flow of that name
+        (archived versions too when deleting them with their runs)."""
+        if len(name_or_id) == 32 and all(c in "0123456789abcdef" for c in name_or_id):
+            try:
+                return [self.delete_flow(self.get_flow(name_or_id).id, with_runs=with_runs)]
+            except BackendError as exc:
+                if exc.status != 404:
+                    raise
+        versions: list[Flow] = []
+        while True:
+            page = self.list_flows(name_or_id, project, limit=500, offset=len(versions),
+                                   archived=with_runs)
+            versions += page.items
+            if not page.items or len(versions) >= page.total:
+                break
+        if not versions:
+            where = f" in project {project!r}" if project else ""
+            raise BackendError(404, f"no flow named {name_or_id!r}{where} (nor a flow with "
+                                    f"that id)", "DELETE", self.url)
+        projects = sorted({f.project for f in versions})
+        if len(projects) > 1:
+            raise BackendError(422, f"flow {name_or_id!r} exists in several projects "
+                                    f"({', '.join(projects)}); give project", "DELETE",
+                               self.url)
+        return [self.delete_flow(f.id, with_runs=with_runs) for f in versions]
 
     # ------------------------------------------------------------------- flow runs
     def create_flow_run(self, flow_id: str | None = None, *, flow_name: str | None = None,

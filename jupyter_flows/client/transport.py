@@ -14,7 +14,12 @@ from typing import Any
 
 import httpx
 
-from jupyter_flows.errors import BackendError, BackendUnavailable, ConflictError
+from jupyter_flows.errors import (
+    BackendAuthError,
+    BackendError,
+    BackendUnavailable,
+    ConflictError,
+)
 
 DEFAULT_URL = "http://127.0.0.1:4200"
 URL_ENV = "JUPYTER_FLOWS_BACKEND_URL"
@@ -82,5 +87,9 @@ def response_error(response: httpx.Response) -> BackendError:
         detail: Any = response.json().get("detail", response.text)
     except (ValueError, AttributeError):
         detail = response.text or response.reason_phrase
+    request = response.request
+    if response.status_code in (401, 403):
+        return BackendAuthError(response.status_code, detail, request.method, str(request.url),
+                                key_sent="authorization" in request.headers)
     cls = ConflictError if response.status_code == 409 else BackendError
-    return cls(response.status_code, detail, response.request.method, str(response.request.url))
+    return cls(response.status_code, detail, request.method, str(request.url))

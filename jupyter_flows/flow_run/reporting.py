@@ -3,6 +3,12 @@
 Both send from one background thread every ``interval`` seconds (and once more at the end),
 so the engine's hot path only appends to a list. A backend that is briefly down delays the
 reports; they are kept and sent when it answers again.
+
+Logs go separately from task states (a refused state write, e.g. after the lease was lost,
+does not hold them back), in batches the backend accepts. Text that cannot be encoded (a
+non-UTF-8 filename decoded with ``surrogateescape``) is escaped here, and if the backend
+still refuses a batch, its records are sent one by one so that only a record the backend
+refuses is replaced, by a line saying why, and never the rest of the batch.
 """
 
 from __future__ import annotations
@@ -12,7 +18,9 @@ import threading
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from jupyter_flows.api.bounds import BATCH_MAX, escape_text
 from jupyter_flows.engine.observers import RunObserver
+from jupyter_flows.errors import BackendError
 
 if TYPE_CHECKING:
     from jupyter_flows.client.client import Client
@@ -21,6 +29,11 @@ if TYPE_CHECKING:
     from jupyter_flows.engine.states import State
 
 _log = logging.getLogger("jupyter_flows.flow_run.reporting")
+
+
+def _records_refused(exc: BackendError) -> bool:
+    """Whether the backend refused what was sent (not who sent it, nor when)."""
+    return exc.status in (413, 422)
 
 
 class BackendReporter(RunObserver, logging.Handler):
@@ -59,9 +72,10 @@ class BackendReporter(RunObserver, logging.Handler):
             message = self.format(record) if self.formatter else record.getMessage()
         except Exception:
             message = str(record.msg)
+        slug = getattr(record, "task_slug", None)
         item = {"timestamp": datetime.fromtimestamp(record.created, tz=timezone.utc),
-                "level": record.levelname, "message": message,
-                "task_slug": getattr(record, "task_slug", None),
+                "level": record.levelname, "message": escape_text(message),
+                "task_slug": escape_text(slug) if isinstance(slug, str) else slug,
                 "map_index": getattr(record, "map_index", None)}
         with self._lock:
             if len(self._logs) < self.max_pending:
@@ -83,14 +97,46 @@ class BackendReporter(RunObserver, logging.Handler):
             if states:
                 self.client.set_task_run_states(self.flow_run_id, states,
                                                 lease_id=self.lease_id)
-            if logs:
-                self.client.write_logs(self.flow_run_id, logs)
         except Exception as exc:  # keep them for the next try
-            _log.debug("could not report to the backend yet: %s", exc)
+            _log.debug("could not report task states to the backend yet: %s", exc)
             with self._lock:
                 for item in states:
                     self._states.setdefault((item["task_slug"], item["map_index"]), item)
-                self._logs[:0] = logs
+        sent = 0
+        try:
+            while sent < len(logs):
+                batch = logs[sent:sent + BATCH_MAX]
+                self._send_logs(batch)
+                sent += len(batch)
+        except Exception as exc:  # keep the rest for the next try
+            _log.debug("could not send logs to the backend yet: %s", exc)
+            with self._lock:
+                self._logs[:0] = logs[sent:]
+
+    def _send_logs(self, batch: list[dict[str, Any]]) -> None:
+        try:
+            self.client.write_logs(self.flow_run_id, batch)
+            return
+        except BackendError as exc:
+            if not _records_refused(exc):
+                raise  # the backend, not the records: try again later
+        except ValueError:  # a record the client's own model refused
+            pass
+        for item in batch:  # find the refused record(s), keep the others
+            try:
+                self.client.write_logs(self.flow_run_id, [item])
+            except BackendError as exc:
+                if not _records_refused(exc):
+                    raise
+                self._refused(item, exc)
+            except ValueError as exc:
+                self._refused(item, exc)
+
+    def _refused(self, item: dict[str, Any], exc: Exception) -> None:
+        note = {"timestamp": item.get("timestamp"), "level": "WARNING",
+                "message": f"a log record was refused and left out: "
+                           f"{escape_text(str(exc))[:2000]}"}
+        self.client.write_logs(self.flow_run_id, [note])
 
     def close(self) -> None:
         self._stop.set()

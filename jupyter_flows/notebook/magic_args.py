@@ -114,6 +114,12 @@ def flow_parser() -> MagicParser:
     add("list", "the notebook's flows and their tasks")
     add("clear", "forget a flow (all flows without NAME) and its cached outputs").add_argument(
         "name", nargs="?")
+    delete = add("delete", "archive a registered flow in the backend (its runs kept), or "
+                           "delete it with its runs")
+    delete.add_argument("name_or_id", help="the flow's name (every version) or a version's id")
+    delete.add_argument("--project", default=None)
+    delete.add_argument("--with-runs", action="store_true",
+                        help="delete it and its runs for good")
     remove = add("remove", "forget one task cell (after deleting it from the notebook)")
     remove.add_argument("cell")
     remove.add_argument("--flow", default=None)

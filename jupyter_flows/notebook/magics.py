@@ -182,6 +182,7 @@ class FlowMagics(Magics):
             %flow list
             %flow clear [NAME]
             %flow remove CELL [--flow FLOW]
+            %flow delete NAME|ID [--with-runs] [--project P]   (in the backend)
 
         NAME defaults to the flow of the %%task cells (named after the notebook's file, else
         "notebook"), or to the only flow there is.
@@ -416,6 +417,16 @@ class FlowMagics(Magics):
             self.caches.pop(name, None)
             self.last_states.pop(name, None)
         print(f"cleared {', '.join(map(repr, names))}" if names else "no flows to clear")
+
+    def _delete(self, args: argparse.Namespace) -> None:
+        from jupyter_flows.client.client import Client
+
+        with Client() as client:
+            removed = client.delete_flows(args.name_or_id, project=args.project,
+                                          with_runs=args.with_runs)
+        for item in removed:
+            print(f"flow {item.id} deleted with its {item.runs_deleted} run(s)" if item.deleted
+                  else f"flow {item.id} archived (its runs kept)")
 
     def _remove(self, args: argparse.Namespace) -> None:
         flow = self.notebook.remove_cell(args.cell, args.flow)

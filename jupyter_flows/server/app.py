@@ -22,6 +22,7 @@ from fastapi_offline import FastAPIOffline
 
 from jupyter_flows import __version__
 from jupyter_flows.errors import ServerConfigError
+from jupyter_flows.server import limits
 from jupyter_flows.server.auth import require_api_key
 from jupyter_flows.server.db import Database, DatabaseBusy
 from jupyter_flows.server.deps import Backend
@@ -31,6 +32,7 @@ from jupyter_flows.server.pg_listen import Listener
 from jupyter_flows.server.routers import (
     agents,
     events,
+    flow_removal,
     flow_runs,
     flows,
     health,
@@ -92,8 +94,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _busy(request: Request, exc: DatabaseBusy) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "1"})
 
+    limits.install(app, settings.max_body_bytes, settings.max_json_depth)
+
     api = APIRouter(prefix="/api", dependencies=[Depends(require_api_key)])
-    for module in (flows, flow_runs, states, task_runs, logs, agents, events):
+    for module in (flows, flow_removal, flow_runs, states, task_runs, logs, agents, events):
         api.include_router(module.router)
     app.include_router(health.router, prefix="/api")
     app.include_router(api)

@@ -90,6 +90,9 @@ class FlowModel(Base):
             "version of a (project, name) is ever scheduled)")
     created: Mapped[datetime] = mapped_column(default=utcnow)
     updated: Mapped[datetime] = mapped_column(default=utcnow)
+    archived: Mapped[datetime | None] = mapped_column(
+        default=None, doc="when it was archived: hidden from lists, no new runs; its runs "
+                          "are kept")
 
 
 class FlowRunModel(Base):

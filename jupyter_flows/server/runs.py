@@ -1,6 +1,7 @@
 """Loading flows, runs and agents, and turning rows into wire payloads.
 
-Responses mask secrets in run configs (see :mod:`jupyter_flows.server.auth`) unless a
+Responses mask secrets in run configs, parameters, storage, executors and secret-looking
+parameter defaults (see :mod:`jupyter_flows.server.auth`) unless a
 caller asks for the unmasked form (only the claim does).
 """
 
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from jupyter_flows.api import Agent, AgentMatch, Flow, FlowRun
 from jupyter_flows.run_configs.labels import agent_mismatch, canonical_type
-from jupyter_flows.server.auth import mask_run_config
+from jupyter_flows.server.auth import mask_json, mask_run_config, mask_spec
 from jupyter_flows.server.models import AgentModel, FlowModel, FlowRunModel
 
 
@@ -67,6 +68,9 @@ def flow_payload(flow: FlowModel, mask: bool = True) -> Flow:
     payload = Flow.model_validate(flow)
     if mask:
         payload.run_config = mask_run_config(payload.run_config)
+        payload.storage = mask_json(payload.storage)
+        payload.executor = mask_json(payload.executor)
+        payload.spec = mask_spec(payload.spec)
     return payload
 
 
@@ -74,9 +78,11 @@ def run_payload(run: FlowRunModel, flow: FlowModel, agent_name: str | None,
                 mask: bool = True, agent_match: AgentMatch | None = None) -> FlowRun:
     return FlowRun(
         id=run.id, flow_id=run.flow_id, flow_name=flow.name, project=flow.project,
-        flow_version=flow.version, parameters=run.parameters,
+        flow_version=flow.version,
+        parameters=mask_json(run.parameters) if mask else run.parameters,
         run_config=mask_run_config(run.run_config) if mask else run.run_config,
-        executor=run.executor, labels=run.labels, idempotency_key=run.idempotency_key,
+        executor=mask_json(run.executor) if mask else run.executor, labels=run.labels,
+        idempotency_key=run.idempotency_key,
         scheduled_start=run.scheduled_start, state=run.state, state_message=run.state_message,
         state_timestamp=run.state_timestamp, version=run.version, run_count=run.run_count,
         max_retries=run.max_retries, agent_id=run.agent_id, agent_name=agent_name,

@@ -106,7 +106,7 @@ def is_latest(session: Session, flow: FlowModel) -> bool:
 
 def scheduled_flows(session: Session, only: Sequence[str] | None = None) -> list[FlowModel]:
     """The latest version of every (project, name) (of those with ids in ``only``), where
-    its schedule is active."""
+    its schedule is active and it is not archived."""
     latest = (select(FlowModel.project, FlowModel.name,
                      func.max(FlowModel.version).label("version"))
               .group_by(FlowModel.project, FlowModel.name).subquery())
@@ -114,7 +114,7 @@ def scheduled_flows(session: Session, only: Sequence[str] | None = None) -> list
              .join(latest, and_(FlowModel.project == latest.c.project,
                                 FlowModel.name == latest.c.name,
                                 FlowModel.version == latest.c.version))
-             .where(FlowModel.schedule_active.is_(True))
+             .where(FlowModel.schedule_active.is_(True), FlowModel.archived.is_(None))
              .order_by(FlowModel.id))
     if only is not None:
         query = query.where(FlowModel.id.in_(only))
@@ -122,10 +122,14 @@ def scheduled_flows(session: Session, only: Sequence[str] | None = None) -> list
 
 
 def delete_unclaimed_runs(session: Session, project: str, name: str,
-                          keep_flow_id: str | None = None) -> list[FlowRunId]:
+                          keep_flow_id: str | None = None, *, only_flow_id: str | None = None
+                          ) -> list[FlowRunId]:
     """Delete the scheduler's runs of (project, name) that no agent claimed yet (every
-    version but ``keep_flow_id``); started and finished runs stay."""
+    version but ``keep_flow_id``, or only ``only_flow_id``'s); started and finished runs
+    stay."""
     versions = select(FlowModel.id).where(FlowModel.project == project, FlowModel.name == name)
+    if only_flow_id is not None:
+        versions = versions.where(FlowModel.id == only_flow_id)
     if keep_flow_id is not None:
         versions = versions.where(FlowModel.id != keep_flow_id)
     # run_count == 0: a run rescheduled after a crash was claimed once and is not ours to drop

@@ -10,6 +10,8 @@ Timeouts and the guarantees they give:
 * ``agent_timeout`` (60 s): an agent is *online* while its last heartbeat (or claim, which
   counts as one) is younger than this. Agents long-poll for at most ``claim_max_wait``
   (30 s), so a polling agent never looks offline.
+* ``max_body_bytes`` (16 MiB) and ``max_json_depth`` (64): limits on a request body, checked
+  before it is parsed into the wire models (:mod:`jupyter_flows.server.limits`).
 * ``claim_poll_interval`` (0.5 s): a waiting claim re-checks the database this often, for
   runs created by another server process; runs created through this process wake it at once,
   and a claim whose agent has a run due sooner than that sleeps only until its start.
@@ -32,6 +34,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from jupyter_flows.api.bounds import JSON_DEPTH_MAX
 from jupyter_flows.api.server_env import DEFAULT_DATABASE_URL, ENV_VARS
 
 __all__ = ["DEFAULT_DATABASE_URL", "ENV_VARS", "Settings"]
@@ -71,6 +74,11 @@ class Settings(BaseModel):
     missed_runs: Literal["skip", "latest"] = Field(
         "skip", description="times missed while the backend was down: 'skip' them, or run "
                             "the 'latest' of them once")
+    max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024, description="a larger request "
+                                "body is refused with 413")
+    max_json_depth: int = Field(JSON_DEPTH_MAX, ge=4, le=200, description="a request body "
+                                "nested deeper is refused with 422 (responses are serialized "
+                                "with a recursion limit, so keep it well under 250)")
     log_level: str = "info"
 
     @classmethod

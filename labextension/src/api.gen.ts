@@ -333,7 +333,7 @@ export interface paths {
         };
         /**
          * List Flows
-         * @description Newest first.
+         * @description Newest first; archived flows only with ``archived=true``.
          */
         get: operations["list_flows_api_flows_get"];
         put?: never;
@@ -359,7 +359,11 @@ export interface paths {
         get: operations["get_flow_api_flows__flow_id__get"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Remove Flow
+         * @description Archive a flow version (its runs kept), or delete it with its runs.
+         */
+        delete: operations["remove_flow_api_flows__flow_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -725,6 +729,11 @@ export interface components {
         /** Flow */
         Flow: {
             /**
+             * Archived
+             * @description when it was archived (hidden from lists unless asked for; no new runs)
+             */
+            archived: string | null;
+            /**
              * Created
              * Format: date-time
              */
@@ -768,7 +777,10 @@ export interface components {
             /** Version */
             version: number;
         };
-        /** FlowCreate */
+        /**
+         * FlowCreate
+         * @description A flow version to register; bounds in :mod:`jupyter_flows.api.bounds`.
+         */
         FlowCreate: {
             /** Executor */
             executor?: {
@@ -809,6 +821,11 @@ export interface components {
          * @description A registered flow version; ``is_new`` is false when the spec was already known.
          */
         FlowRegistration: {
+            /**
+             * Archived
+             * @description when it was archived (hidden from lists unless asked for; no new runs)
+             */
+            archived: string | null;
             /**
              * Created
              * Format: date-time
@@ -854,6 +871,21 @@ export interface components {
             updated: string;
             /** Version */
             version: number;
+        };
+        /**
+         * FlowRemoval
+         * @description What ``DELETE /api/flows/{id}`` did: archived the flow (its runs kept), or deleted it
+         *     with its runs.
+         */
+        FlowRemoval: {
+            /** Archived */
+            archived: string | null;
+            /** Deleted */
+            deleted: boolean;
+            /** Id */
+            id: string;
+            /** Runs Deleted */
+            runs_deleted: number;
         };
         /** FlowRun */
         FlowRun: {
@@ -2474,6 +2506,8 @@ export interface operations {
     list_flows_api_flows_get: {
         parameters: {
             query?: {
+                /** @description include archived flows */
+                archived?: boolean;
                 limit?: number;
                 name?: string | null;
                 offset?: number;
@@ -2564,6 +2598,47 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Flow"];
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    remove_flow_api_flows__flow_id__delete: {
+        parameters: {
+            query?: {
+                /** @description keep: archive the flow, keeping its runs; delete: delete it and its runs */
+                runs?: "keep" | "delete";
+            };
+            header?: never;
+            path: {
+                flow_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowRemoval"];
+                };
+            };
+            /** @description runs=delete while a run is active */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {

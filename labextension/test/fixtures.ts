@@ -71,7 +71,7 @@ export function flow(overrides: Partial<Flow> = {}): Flow {
   return {
     id: 'flow1', name: 'etl', project: 'default', version: 1, spec_hash: 'h', spec: SPEC,
     storage: {}, run_config: { type: 'local', env: { API_KEY: '********' }, labels: [] },
-    executor: {}, labels: [], max_retries: 0, schedule_active: true,
+    executor: {}, labels: [], max_retries: 0, schedule_active: true, archived: null,
     created: '2026-01-01T00:00:00Z', updated: '2026-01-01T00:00:00Z',
     ...overrides
   };

@@ -146,6 +146,8 @@ def test_the_run_view_follows_the_events_stream_without_polling(page: Any, lab: 
     # one read when the view opened and one when the stream said the run ended; a poller
     # would have read them every second or so for the 6 s the run waited
     assert len(task_reads) <= 2, mine
+    run_row(page, _runs["first"]).click()  # the next test works on the first run's view
+    wait_state(run_view(page, _runs["first"]), "Success")
 
 
 def test_run_again_takes_new_parameters(page: Any, lab: Lab) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from jupyter_flows.api import Agent, AgentCreate, Claim, Lease
+from jupyter_flows.api.bounds import WAIT_MAX
 from jupyter_flows.server.claims import claim_one, has_due_run, next_start
 from jupyter_flows.server.deps import BackendDep
 from jupyter_flows.server.events import mark_changed
@@ -79,8 +80,9 @@ def agent_heartbeat(agent_id: str, backend: BackendDep) -> Agent:
 @router.post("/{agent_id}/claim", response_model=Claim,
              responses={204: {"description": "no due run matched within the wait"}})
 async def claim(agent_id: str, request: Request, backend: BackendDep,
-                wait: Annotated[float, Query(ge=0, description="seconds to long-poll; "
-                                                               "capped by the server")] = 0.0,
+                wait: Annotated[float, Query(ge=0, le=WAIT_MAX, allow_inf_nan=False,
+                                             description="seconds to long-poll; "
+                                                         "capped by the server")] = 0.0,
                 ) -> Claim | Response:
     """The oldest due Scheduled run whose labels are all among the agent's, now Submitted
     and leased to this agent; waits up to ``wait`` seconds for one, else 204."""

@@ -21,6 +21,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from jupyter_flows.api import ChangeEvent, RunEventPage
+from jupyter_flows.api.bounds import CURSOR_MAX
 from jupyter_flows.server.deps import Backend, BackendDep
 from jupyter_flows.server.events import Change
 from jupyter_flows.server.run_events import load_changes, read_run_events
@@ -34,8 +35,10 @@ _PAGE = 500
 
 
 def _cursor(after: int, last_event_id: str | None) -> int:
-    if last_event_id and last_event_id.isdigit():
-        return max(after, int(last_event_id))
+    # a header is any text: only ASCII digits count, and a cursor past the last possible
+    # seq is that seq (nothing comes after it)
+    if last_event_id and last_event_id.isascii() and last_event_id.isdigit():
+        return max(after, min(int(last_event_id[:12]), CURSOR_MAX))
     return after
 
 
@@ -43,7 +46,8 @@ def _cursor(after: int, last_event_id: str | None) -> int:
             responses={200: _SSE})
 async def run_events(
     flow_run_id: str, request: Request, backend: BackendDep,
-    after: Annotated[int, Query(ge=0, description="the last seq already seen")] = 0,
+    after: Annotated[int, Query(ge=0, le=CURSOR_MAX,
+                                            description="the last seq already seen")] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = _PAGE,
     last_event_id: Annotated[str | None, Header()] = None,
     accept: Annotated[str, Header()] = "",

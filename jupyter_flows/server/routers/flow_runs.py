@@ -19,6 +19,7 @@ from jupyter_flows.api import (
     Page,
     RunHeartbeat,
 )
+from jupyter_flows.api.bounds import FILTER_MAX, INT64_MAX, NAME_MAX
 from jupyter_flows.core.parameter import parameters_problem
 from jupyter_flows.server.deps import BackendDep
 from jupyter_flows.server.models import (
@@ -62,8 +63,12 @@ def _resolve_flow(session: Session, body: FlowRunCreate) -> FlowModel:
         flow = session.get(FlowModel, body.flow_id)
         if flow is None:
             raise not_found("flow", body.flow_id)
+        if flow.archived is not None:
+            raise conflict(f"flow {flow.name!r} version {flow.version} is archived: register "
+                           f"it again to run it")
         return flow
-    query = select(FlowModel).where(FlowModel.name == body.flow_name)
+    query = select(FlowModel).where(FlowModel.name == body.flow_name,
+                                    FlowModel.archived.is_(None))
     if body.project is not None:
         query = query.where(FlowModel.project == body.project)
     if body.flow_version is not None:
@@ -130,16 +135,18 @@ def create_flow_run(body: FlowRunCreate, backend: BackendDep, response: Response
 @router.get("", response_model=Page[FlowRun])
 def list_flow_runs(
     backend: BackendDep,
-    flow_id: str | None = None,
-    flow_name: str | None = None,
-    state: Annotated[list[str] | None, Query(description="any of these states")] = None,
-    labels: Annotated[list[str] | None, Query(description="runs having all these labels")] = None,
+    flow_id: Annotated[str | None, Query(max_length=NAME_MAX)] = None,
+    flow_name: Annotated[str | None, Query(max_length=NAME_MAX)] = None,
+    state: Annotated[list[str] | None, Query(description="any of these states",
+                                             max_length=FILTER_MAX)] = None,
+    labels: Annotated[list[str] | None, Query(description="runs having all these labels",
+                                              max_length=FILTER_MAX)] = None,
     parent: Annotated[str | None, Query(description="the runs created from within this run "
-                                                    "(its children)")] = None,
+                                                    "(its children)", max_length=32)] = None,
     upcoming: Annotated[bool, Query(description="only Scheduled runs still to start, soonest "
                                                 "first")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
 ) -> Page[FlowRun]:
     """Newest first (with ``upcoming``: soonest to start first); ``agent_match`` is only
     filled in by ``GET /flow_runs/{id}``."""

@@ -20,6 +20,7 @@ from jupyter_flows.api import (
     ScheduleUpdate,
     spec_hash,
 )
+from jupyter_flows.api.bounds import INT64_MAX, NAME_MAX
 from jupyter_flows.server.deps import BackendDep
 from jupyter_flows.server.events import mark_changed
 from jupyter_flows.server.models import FlowModel, FlowRunModel, utcnow
@@ -55,6 +56,10 @@ def register_flow(body: FlowCreate, backend: BackendDep, response: Response
                       "max_retries": body.max_retries,
                       "schedule_active": body.set_schedule_active}
         if existing is not None:
+            if existing.archived is not None:  # registered again: in use again
+                existing.archived = None
+                existing.updated = now
+                mark_changed(session, "flow", [existing.id])
             if any(getattr(existing, k) != v for k, v in deployment.items()):
                 for key, value in deployment.items():
                     setattr(existing, key, value)
@@ -88,12 +93,18 @@ def register_flow(body: FlowCreate, backend: BackendDep, response: Response
 
 
 @router.get("", response_model=Page[Flow])
-def list_flows(backend: BackendDep, name: str | None = None, project: str | None = None,
+def list_flows(backend: BackendDep,
+               name: Annotated[str | None, Query(max_length=NAME_MAX)] = None,
+               project: Annotated[str | None, Query(max_length=NAME_MAX)] = None,
                limit: Annotated[int, Query(ge=1, le=500)] = 50,
-               offset: Annotated[int, Query(ge=0)] = 0) -> Page[Flow]:
-    """Newest first."""
+               offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
+               archived: Annotated[bool, Query(description="include archived flows")] = False,
+               ) -> Page[Flow]:
+    """Newest first; archived flows only with ``archived=true``."""
     def work(session: Session) -> Page[Flow]:
         query = select(FlowModel)
+        if not archived:
+            query = query.where(FlowModel.archived.is_(None))
         if name is not None:
             query = query.where(FlowModel.name == name)
         if project is not None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jupyter_flows.api import LogPage, LogRecord, LogWrite, WriteCount
+from jupyter_flows.api.bounds import BATCH_MAX, CURSOR_MAX
 from jupyter_flows.server.deps import BackendDep
 from jupyter_flows.server.events import next_seqs
 from jupyter_flows.server.models import LogModel, utcnow
@@ -18,7 +19,9 @@ router = APIRouter(prefix="/flow_runs", tags=["logs"])
 
 
 @router.post("/{flow_run_id}/logs", response_model=WriteCount)
-def write_logs(flow_run_id: str, body: list[LogWrite], backend: BackendDep) -> WriteCount:
+def write_logs(flow_run_id: str,
+               body: Annotated[list[LogWrite], Body(max_length=BATCH_MAX)],
+               backend: BackendDep) -> WriteCount:
     """Append logs; no lease needed (a run's last lines may arrive after it finished)."""
 
     def work(session: Session) -> WriteCount:
@@ -36,7 +39,8 @@ def write_logs(flow_run_id: str, body: list[LogWrite], backend: BackendDep) -> W
 
 @router.get("/{flow_run_id}/logs", response_model=LogPage)
 def read_logs(flow_run_id: str, backend: BackendDep,
-              after: Annotated[int, Query(ge=0, description="a log id; 0 for the start")] = 0,
+              after: Annotated[int, Query(ge=0, le=CURSOR_MAX,
+                                                  description="a log id; 0 for the start")] = 0,
               limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> LogPage:
     """Logs with id > ``after``, in the order they were written."""
 
