@@ -10,6 +10,12 @@ with the exit code, and the backend marks the run Crashed (and reschedules it if
 retries left). If the agent itself dies, its runs keep running and heartbeating; if both
 die, the backend's lease sweeper marks the run Crashed.
 
+Launched runs are watched by a thread of their own (``watch_interval``, 0.2 s), not between
+claim long-polls, so a dead flow-run process is reported within a second. A process that
+exits with ``EXIT_NOT_STARTED`` did not start its run (the backend stayed unreachable, or
+the claim was taken back): the claim is handed back, without using a retry. What the agent
+reports about an ended run waits out a backend outage (``JUPYTER_FLOWS_BACKEND_PATIENCE``).
+
 What a platform adds (container agents; a subprocess ``Popen`` needs none of it):
 
 - ``launch`` may raise ``RunRefused`` for a run the agent will not start as configured (a
@@ -93,6 +99,8 @@ class Agent:
 
     type = "base"
     run_config_types: tuple[str, ...] = ("universal",)
+    #: seconds between two looks at the launched runs (the reaper thread)
+    watch_interval = 0.2
 
     def __init__(self, client: Client | None = None, *, name: str | None = None,
                  labels: list[str] | None = None, env: dict[str, str] | None = None,
@@ -117,6 +125,7 @@ class Agent:
         self._launching: dict[str, str] = {}
         self.runs_started = 0
         self._stop = threading.Event()
+        self._launched_lock = threading.Lock()
 
     # ------------------------------------------------------------ platform part
     def launch(self, claim: Claim) -> Any:
@@ -150,10 +159,11 @@ class Agent:
         self._register()
         beat = threading.Thread(target=self._heartbeat_loop, name="agent-heartbeat", daemon=True)
         beat.start()
+        reaper = threading.Thread(target=self._watch_loop, name="agent-reaper", daemon=True)
+        reaper.start()
         _log.info("agent %s (%s) with labels %s polling %s", self.name, self.agent_id,
                   self.labels, self.client.url)
         while not self._stop.is_set():
-            self._watch()
             if self.max_runs is not None and self.runs_started >= self.max_runs:
                 if not self.launched:
                     break
@@ -226,19 +236,32 @@ class Agent:
         finally:
             self._launching.pop(run_id, None)
         self.runs_started += 1
-        self.launched[run_id] = Launched(run_id, lease, handle)
+        with self._launched_lock:
+            self.launched[run_id] = Launched(run_id, lease, handle)
         _log.info("flow run %s (%s) launched", run_id, claim.flow.name)
 
-    def _watch(self) -> None:
-        for run_id, launched in list(self.launched.items()):
+    def _watch_loop(self) -> None:
+        while not self._stop.wait(self.watch_interval):
             try:
-                ended = launched.poll()
-            except Exception as exc:  # a platform API hiccup: look again next time
-                _log.warning("flow run %s: cannot tell whether it still runs: %s", run_id, exc)
-                continue
-            if ended is None:
-                continue
-            del self.launched[run_id]
+                self._watch()
+            except Exception:  # the reaper must outlive any one bad report
+                _log.exception("watching launched runs failed; looking again")
+
+    def _watch(self) -> None:
+        """Report every launched run that has ended (called by the reaper thread)."""
+        ended_runs: list[tuple[str, Launched, Exit]] = []
+        with self._launched_lock:  # each ended run is taken by one caller only
+            for run_id, launched in list(self.launched.items()):
+                try:
+                    ended = launched.poll()
+                except Exception as exc:  # a platform API hiccup: look again next time
+                    _log.warning("flow run %s: cannot tell whether it still runs: %s",
+                                 run_id, exc)
+                    continue
+                if ended is not None:
+                    del self.launched[run_id]
+                    ended_runs.append((run_id, launched, ended))
+        for run_id, launched, ended in ended_runs:
             try:
                 self._ended(run_id, launched, ended)
             finally:
@@ -248,14 +271,27 @@ class Agent:
                     _log.warning("flow run %s: cleanup failed: %s", run_id, exc)
 
     def _ended(self, run_id: str, launched: Launched, ended: Exit) -> None:
+        from jupyter_flows.client.patience import backend_patience, call_patiently
+        from jupyter_flows.flow_run.startup import EXIT_NOT_STARTED
+
         code = ended.code
+        patience = backend_patience()
         try:
-            run = self.client.get_flow_run(run_id)
+            run = call_patiently(lambda: self.client.get_flow_run(run_id), patience=patience,
+                                 what=f"flow run {run_id} ended (exit {code})")
         except JupyterFlowsError as exc:
             _log.warning("flow run %s ended (exit %s); state unknown: %s", run_id, code, exc)
             return
         if run.state in FINISHED_STATES:
             _log.info("flow run %s ended %s (exit %s)", run_id, run.state, code)
+            return
+        if code == EXIT_NOT_STARTED and run.state == "Submitted":
+            _log.warning("flow run %s was not started by its process: handing it back",
+                         run_id)
+            self._report(lambda: call_patiently(lambda: self.client.set_flow_run_state(
+                run_id, "Scheduled", "its flow-run process could not start it (exit "
+                f"{code}; see the agent's log)", lease_id=launched.lease_id),
+                patience=patience, what=f"handing back flow run {run_id}"))
             return
         try:
             tail = launched.failure_logs()
@@ -271,16 +307,18 @@ class Agent:
             message = (f"the flow-run process exited with code {code} while the run was"
                        f" {run.state}")
         _log.error("flow run %s: %s", run_id, message)
-        self._report(lambda: self.client.report_infrastructure_failure(
-            run_id, lease_id=launched.lease_id, exit_code=code, message=message))
+        self._report(lambda: call_patiently(lambda: self.client.report_infrastructure_failure(
+            run_id, lease_id=launched.lease_id, exit_code=code, message=message),
+            patience=patience, what=f"reporting the end of flow run {run_id}"))
 
     def _heartbeat_loop(self) -> None:
         while not self._stop.wait(self.heartbeat_interval):
             try:
                 if self.agent_id:
                     self.client.agent_heartbeat(self.agent_id)
-                leases = {**self._launching,
-                          **{rid: la.lease_id for rid, la in list(self.launched.items())}}
+                with self._launched_lock:
+                    live = {rid: la.lease_id for rid, la in self.launched.items()}
+                leases = {**self._launching, **live}
                 for run_id, lease_id in leases.items():
                     # a finished or taken-away run refuses: the watch loop sorts it out
                     with contextlib.suppress(ConflictError):
