@@ -312,7 +312,13 @@ class Agent:
             patience=patience, what=f"reporting the end of flow run {run_id}"))
 
     def _heartbeat_loop(self) -> None:
-        while not self._stop.wait(self.heartbeat_interval):
+        last = time.monotonic()
+        # short waits: a claim may shorten heartbeat_interval while a long wait is under way,
+        # and the claimed lease must not lapse before the first renewal
+        while not self._stop.wait(min(0.25, self.heartbeat_interval)):
+            if time.monotonic() - last < self.heartbeat_interval:
+                continue
+            last = time.monotonic()
             try:
                 if self.agent_id:
                     self.client.agent_heartbeat(self.agent_id)

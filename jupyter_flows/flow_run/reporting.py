@@ -79,18 +79,23 @@ class BackendReporter(RunObserver, logging.Handler):
         with self._lock:
             states, self._states = list(self._states.values()), {}
             logs, self._logs = self._logs, []
+        # logs need no lease: a refused state write must not hold them back (issue 11)
+        try:
+            if logs:
+                self.client.write_logs(self.flow_run_id, logs)
+        except Exception as exc:  # keep them for the next try, in order
+            _log.debug("could not send logs to the backend yet: %s", exc)
+            with self._lock:
+                self._logs[:0] = logs
         try:
             if states:
                 self.client.set_task_run_states(self.flow_run_id, states,
                                                 lease_id=self.lease_id)
-            if logs:
-                self.client.write_logs(self.flow_run_id, logs)
         except Exception as exc:  # keep them for the next try
-            _log.debug("could not report to the backend yet: %s", exc)
+            _log.debug("could not report task states to the backend yet: %s", exc)
             with self._lock:
                 for item in states:
                     self._states.setdefault((item["task_slug"], item["map_index"]), item)
-                self._logs[:0] = logs
 
     def close(self) -> None:
         self._stop.set()
