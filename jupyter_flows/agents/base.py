@@ -239,6 +239,7 @@ class Agent:
         with self._launched_lock:
             self.launched[run_id] = Launched(run_id, lease, handle)
         _log.info("flow run %s (%s) launched", run_id, claim.flow.name)
+        self._watch()  # a first look at once (the platform's first status goes to the logs)
 
     def _watch_loop(self) -> None:
         while not self._stop.wait(self.watch_interval):
