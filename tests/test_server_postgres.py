@@ -85,7 +85,10 @@ async def test_expired_leases_crash_on_postgres(pg_url):
         agent = (await http.post("/api/agents", json={"name": "a"})).json()
         run = (await http.post("/api/flow_runs", json={"flow_id": flow["id"],
                                                        "max_retries": 1})).json()
-        await http.post(f"/api/agents/{agent['id']}/claim")
+        claim = (await http.post(f"/api/agents/{agent['id']}/claim")).json()
+        # (a run still Submitted would go back without a Crash: it never started)
+        await http.post(f"/api/flow_runs/{run['id']}/state",
+                        json={"state": "Running", "lease_id": claim["lease"]["lease_id"]})
         deadline = time.monotonic() + 10
         while True:
             states = [h["state"] for h in
@@ -94,7 +97,7 @@ async def test_expired_leases_crash_on_postgres(pg_url):
                 break
             assert time.monotonic() < deadline, states
             await asyncio.sleep(0.1)
-        assert states == ["Scheduled", "Submitted", "Crashed", "Scheduled"]
+        assert states == ["Scheduled", "Submitted", "Running", "Crashed", "Scheduled"]
 
 
 @pytest.mark.slow

@@ -16,6 +16,13 @@ process should stop within moments; if it is still Cancelling ``cancel_grace`` s
 ``kill_run()``: the process group, the container, the Job, the ECS task) and reports it,
 and the backend marks the run Cancelled with the agent's message.
 
+Launched runs are watched by a thread of their own (``watch_interval``, 0.2 s), not between
+claim long-polls, so a dead flow-run process is reported within a second, and a run past
+its cancel grace is killed on time. A process that exits with ``EXIT_NOT_STARTED`` did not
+start its run (the backend stayed unreachable, or the claim was taken back): the claim is
+handed back, without using a retry. What the agent reports about an ended run waits out a
+backend outage (``JUPYTER_FLOWS_BACKEND_PATIENCE``).
+
 What a platform adds (container agents; a subprocess ``Popen`` needs none of it):
 
 - ``launch`` may raise ``RunRefused`` for a run the agent will not start as configured (a
@@ -113,6 +120,8 @@ class Agent:
 
     type = "base"
     run_config_types: tuple[str, ...] = ("universal",)
+    #: seconds between two looks at the launched runs (the reaper thread)
+    watch_interval = 0.2
 
     def __init__(self, client: Client | None = None, *, name: str | None = None,
                  labels: list[str] | None = None, env: dict[str, str] | None = None,
@@ -143,6 +152,7 @@ class Agent:
         #: (once registered, it rides out outages of any length)
         self.connect_timeout = float(os.environ.get(CONNECT_TIMEOUT_ENV) or 60.0)
         self._stop = threading.Event()
+        self._launched_lock = threading.Lock()
 
     # ------------------------------------------------------------ platform part
     def launch(self, claim: Claim) -> Any:
@@ -176,10 +186,11 @@ class Agent:
         self._register(give_up_after=self.connect_timeout)
         beat = threading.Thread(target=self._heartbeat_loop, name="agent-heartbeat", daemon=True)
         beat.start()
+        reaper = threading.Thread(target=self._watch_loop, name="agent-reaper", daemon=True)
+        reaper.start()
         _log.info("agent %s (%s) with labels %s polling %s", self.name, self.agent_id,
                   self.labels, self.client.url)
         while not self._stop.is_set():
-            self._watch()
             if self.max_runs is not None and self.runs_started >= self.max_runs:
                 if not self.launched:
                     break
@@ -263,22 +274,37 @@ class Agent:
         finally:
             self._launching.pop(run_id, None)
         self.runs_started += 1
-        self.launched[run_id] = Launched(run_id, lease, handle)
+        with self._launched_lock:
+            self.launched[run_id] = Launched(run_id, lease, handle)
         _log.info("flow run %s (%s) launched", run_id, claim.flow.name)
+        self._watch()  # a first look at once (the platform's first status goes to the logs)
+
+    def _watch_loop(self) -> None:
+        while not self._stop.wait(self.watch_interval):
+            try:
+                self._watch()
+            except Exception:  # the reaper must outlive any one bad report
+                _log.exception("watching launched runs failed; looking again")
 
     def _watch(self) -> None:
-        for run_id, launched in list(self.launched.items()):
-            if (launched.kill_at is not None and launched.killed is None
-                    and time.monotonic() >= launched.kill_at):
-                self._kill(run_id, launched)
-            try:
-                ended = launched.poll()
-            except Exception as exc:  # a platform API hiccup: look again next time
-                _log.warning("flow run %s: cannot tell whether it still runs: %s", run_id, exc)
-                continue
-            if ended is None:
-                continue
-            del self.launched[run_id]
+        """Report every launched run that has ended, and kill those past their cancel
+        grace (called by the watcher thread)."""
+        ended_runs: list[tuple[str, Launched, Exit]] = []
+        with self._launched_lock:  # each ended run is taken by one caller only
+            for run_id, launched in list(self.launched.items()):
+                if (launched.kill_at is not None and launched.killed is None
+                        and time.monotonic() >= launched.kill_at):
+                    self._kill(run_id, launched)
+                try:
+                    ended = launched.poll()
+                except Exception as exc:  # a platform API hiccup: look again next time
+                    _log.warning("flow run %s: cannot tell whether it still runs: %s",
+                                 run_id, exc)
+                    continue
+                if ended is not None:
+                    del self.launched[run_id]
+                    ended_runs.append((run_id, launched, ended))
+        for run_id, launched, ended in ended_runs:
             try:
                 self._ended(run_id, launched, ended)
             finally:
@@ -318,14 +344,27 @@ class Agent:
                   launched.kill_at - time.monotonic())
 
     def _ended(self, run_id: str, launched: Launched, ended: Exit) -> None:
+        from jupyter_flows.client.patience import backend_patience, call_patiently
+        from jupyter_flows.flow_run.startup import EXIT_NOT_STARTED
+
         code = ended.code
+        patience = backend_patience()
         try:
-            run = self.client.get_flow_run(run_id)
+            run = call_patiently(lambda: self.client.get_flow_run(run_id), patience=patience,
+                                 what=f"flow run {run_id} ended (exit {code})")
         except JupyterFlowsError as exc:
             _log.warning("flow run %s ended (exit %s); state unknown: %s", run_id, code, exc)
             return
         if run.state in FINISHED_STATES:
             _log.info("flow run %s ended %s (exit %s)", run_id, run.state, code)
+            return
+        if code == EXIT_NOT_STARTED and run.state == "Submitted":
+            _log.warning("flow run %s was not started by its process: handing it back",
+                         run_id)
+            self._report(lambda: call_patiently(lambda: self.client.set_flow_run_state(
+                run_id, "Scheduled", "its flow-run process could not start it (exit "
+                f"{code}; see the agent's log)", lease_id=launched.lease_id),
+                patience=patience, what=f"handing back flow run {run_id}"))
             return
         try:
             tail = launched.failure_logs()
@@ -343,16 +382,24 @@ class Agent:
             message = (f"the flow-run process exited with code {code} while the run was"
                        f" {run.state}")
         _log.error("flow run %s: %s", run_id, message)
-        self._report(lambda: self.client.report_infrastructure_failure(
-            run_id, lease_id=launched.lease_id, exit_code=code, message=message))
+        self._report(lambda: call_patiently(lambda: self.client.report_infrastructure_failure(
+            run_id, lease_id=launched.lease_id, exit_code=code, message=message),
+            patience=patience, what=f"reporting the end of flow run {run_id}"))
 
     def _heartbeat_loop(self) -> None:
-        while not self._stop.wait(self.heartbeat_interval):
+        last = time.monotonic()
+        # short waits: a claim may shorten heartbeat_interval while a long wait is under way,
+        # and the claimed lease must not lapse before the first renewal
+        while not self._stop.wait(min(0.25, self.heartbeat_interval)):
+            if time.monotonic() - last < self.heartbeat_interval:
+                continue
+            last = time.monotonic()
             try:
                 if self.agent_id:
                     self.client.agent_heartbeat(self.agent_id)
-                leases = {**self._launching,
-                          **{rid: la.lease_id for rid, la in list(self.launched.items())}}
+                with self._launched_lock:
+                    live = {rid: la.lease_id for rid, la in self.launched.items()}
+                leases = {**self._launching, **live}
                 for run_id, lease_id in leases.items():
                     # a finished or taken-away run refuses: the watch loop sorts it out
                     with contextlib.suppress(ConflictError):

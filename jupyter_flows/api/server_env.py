@@ -17,6 +17,7 @@ ENV_VARS: dict[str, str] = {
     "api_key": "JUPYTER_FLOWS_API_KEY",
     "lease_timeout": "JUPYTER_FLOWS_LEASE_TIMEOUT",
     "sweep_interval": "JUPYTER_FLOWS_SWEEP_INTERVAL",
+    "start_timeout": "JUPYTER_FLOWS_START_TIMEOUT",
     "agent_timeout": "JUPYTER_FLOWS_AGENT_TIMEOUT",
     "claim_max_wait": "JUPYTER_FLOWS_CLAIM_MAX_WAIT",
     "claim_poll_interval": "JUPYTER_FLOWS_CLAIM_POLL_INTERVAL",

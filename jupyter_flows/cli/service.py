@@ -16,13 +16,21 @@ def server_start(
                                               "~/.jupyter-flows)"),
     api_key: str = typer.Option(None, envvar="JUPYTER_FLOWS_API_KEY",
                                 help="require this bearer key on every API request"),
+    lease_timeout: float = typer.Option(None, envvar="JUPYTER_FLOWS_LEASE_TIMEOUT",
+                                        help="seconds a claimed run's lease outlives its "
+                                             "last heartbeat (default 30)"),
+    start_timeout: float = typer.Option(None, envvar="JUPYTER_FLOWS_START_TIMEOUT",
+                                        help="seconds a claimed run may take to reach "
+                                             "Running before it goes back to Scheduled, "
+                                             "no retry used (default 300)"),
 ) -> None:
     """Run the backend server (FastAPI; SQLite by default, PostgreSQL by URL)."""
     from jupyter_flows.errors import ServerConfigError
     from jupyter_flows.server.app import serve
     from jupyter_flows.server.settings import Settings
 
-    settings = Settings.from_env(host=host, port=port, database_url=db, api_key=api_key)
+    settings = Settings.from_env(host=host, port=port, database_url=db, api_key=api_key,
+                                 lease_timeout=lease_timeout, start_timeout=start_timeout)
     try:
         serve(settings)
     except ServerConfigError as exc:

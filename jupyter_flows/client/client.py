@@ -61,13 +61,17 @@ class Client:
     ``JUPYTER_FLOWS_API_KEY`` (else ``http://127.0.0.1:4200``, no key). Raises
     ``BackendUnavailable`` when the backend cannot be reached, ``ConflictError`` for a
     refused change (409) and ``BackendError`` for any other error answer. Thread-safe.
+
+    A refused connection is tried ``retries`` more times, or, with ``patience``, for that
+    many seconds (what a flow-run process uses to ride out a backend restart).
     """
 
     def __init__(self, url: str | None = None, api_key: str | None = None, *,
                  timeout: float = 30.0, retries: int = 3, backoff: float = 0.2,
+                 patience: float | None = None,
                  transport: httpx.BaseTransport | None = None) -> None:
         self._t = Transport(url, api_key, timeout=timeout, retries=retries, backoff=backoff,
-                            transport=transport)
+                            patience=patience, transport=transport)
 
     @property
     def url(self) -> str:

@@ -6,7 +6,12 @@ cannot be loaded (missing file, module not installed here) ends the run Failed w
 message naming the cause. A cancel (the run goes ``Cancelling``) reaches it through the
 run's events stream, or the heartbeat's answer, and stops the engine as Ctrl-C does (see
 :mod:`jupyter_flows.flow_run.cancel`); the run then ends ``Cancelled``. Exit code: 0 on
-Success, 1 on any other final state, 2 when the run could not be started at all.
+Success, 1 on any other final state, 2 when the run could not be started at all, 3
+(``EXIT_NOT_STARTED``) when it was not started because the backend stayed unreachable or
+the claim was taken back (nothing of it ran; see :mod:`jupyter_flows.flow_run.startup`).
+
+Every call to the backend waits out an outage for ``JUPYTER_FLOWS_BACKEND_PATIENCE``
+seconds (:mod:`jupyter_flows.client.patience`) before anything gives up on the run.
 """
 
 from __future__ import annotations
@@ -73,18 +78,11 @@ def _final_state(client: Client, flow_run_id: str, state: str, message: str | No
                  lease_id: str | None, patience: float = 120.0) -> None:
     """Report the final state, waiting out a backend restart: losing it would leave the
     run to be marked Crashed although it finished."""
-    import time
+    from jupyter_flows.client.patience import call_patiently
 
-    deadline = time.monotonic() + patience
-    while True:
-        try:
-            client.set_flow_run_state(flow_run_id, state, message, lease_id=lease_id)
-            return
-        except BackendUnavailable:
-            if time.monotonic() > deadline:
-                raise
-            _log.warning("backend unavailable; retrying the final state of %s", flow_run_id)
-            time.sleep(1.0)
+    call_patiently(lambda: client.set_flow_run_state(flow_run_id, state, message,
+                                                     lease_id=lease_id),
+                   patience=patience, what=f"the final state of flow run {flow_run_id}")
 
 
 def _cancelled_state(state: State, how: str | None) -> State:
@@ -105,33 +103,29 @@ def execute_flow_run(flow_run_id: str, client: Client | None = None,
                      lease_id: str | None = None) -> int:
     """Run the backend's flow run ``flow_run_id`` here; returns the process exit code."""
     from jupyter_flows.client.client import Client
+    from jupyter_flows.client.patience import backend_patience
     from jupyter_flows.deploy.register import load_registered_flow
     from jupyter_flows.engine.flow_runner import run_flow
     from jupyter_flows.executors.base import executor_from_config
     from jupyter_flows.flow_run.cancel import CancelWatch
     from jupyter_flows.flow_run.reporting import BackendReporter
+    from jupyter_flows.flow_run.startup import EXIT_NOT_STARTED, NotStarted, start_run
 
-    client = client or Client()
+    patience = backend_patience()
+    client = client or Client(patience=patience)
     lease_id = lease_id or os.environ.get(LEASE_ENV)
     interval = float(os.environ.get(HEARTBEAT_ENV, "5"))
-    run = client.get_flow_run(flow_run_id)
-    flow_record = client.get_flow(run.flow_id)
-    if run.state in ("Scheduled", "Submitted"):
-        try:
-            client.set_flow_run_state(flow_run_id, "Running", f"started on pid {os.getpid()}",
-                                      lease_id=lease_id)
-        except ConflictError:
-            run = client.get_flow_run(flow_run_id)  # cancelled meanwhile?
-            if run.state != "Cancelling":
-                raise
+    try:
+        started = start_run(client, flow_run_id, lease_id, patience)
+    except NotStarted as exc:
+        _log.error("%s", exc)
+        return EXIT_NOT_STARTED if exc.__cause__ is not None else 2
+    run, flow_record = started.run, started.flow
     if run.state == "Cancelling":
         _log.warning("flow run %s was cancelled before it started", flow_run_id)
         client.set_flow_run_state(flow_run_id, "Cancelled", "cancelled before it started",
                                   lease_id=lease_id)
         return 1
-    if run.state not in ("Scheduled", "Submitted", "Running"):
-        _log.error("flow run %s is %s; nothing to execute", flow_run_id, run.state)
-        return 2
     from jupyter_flows.engine.logs import ensure_default_handler
 
     ensure_default_handler()
@@ -179,7 +173,7 @@ def execute_flow_run(flow_run_id: str, client: Client | None = None,
         if watch.requested.is_set():
             state = _cancelled_state(state, watch.how)
         reporter.flush()
-        _final_state(client, flow_run_id, state.name, state.message, lease_id)
+        _final_state(client, flow_run_id, state.name, state.message, lease_id, patience)
         return 0 if state.is_successful() else 1
     finally:
         package_logger.removeHandler(reporter)

@@ -93,6 +93,18 @@ class BackendReporter(RunObserver, logging.Handler):
         with self._lock:
             states, self._states = list(self._states.values()), {}
             logs, self._logs = self._logs, []
+        # logs first and on their own: they need no lease, so a refused state write must
+        # not hold them back (issue 11)
+        sent = 0
+        try:
+            while sent < len(logs):
+                batch = logs[sent:sent + BATCH_MAX]
+                self._send_logs(batch)
+                sent += len(batch)
+        except Exception as exc:  # keep the rest for the next try, in order
+            _log.debug("could not send logs to the backend yet: %s", exc)
+            with self._lock:
+                self._logs[:0] = logs[sent:]
         try:
             if states:
                 self.client.set_task_run_states(self.flow_run_id, states,
@@ -102,16 +114,6 @@ class BackendReporter(RunObserver, logging.Handler):
             with self._lock:
                 for item in states:
                     self._states.setdefault((item["task_slug"], item["map_index"]), item)
-        sent = 0
-        try:
-            while sent < len(logs):
-                batch = logs[sent:sent + BATCH_MAX]
-                self._send_logs(batch)
-                sent += len(batch)
-        except Exception as exc:  # keep the rest for the next try
-            _log.debug("could not send logs to the backend yet: %s", exc)
-            with self._lock:
-                self._logs[:0] = logs[sent:]
 
     def _send_logs(self, batch: list[dict[str, Any]]) -> None:
         try:

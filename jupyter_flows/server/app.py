@@ -27,7 +27,7 @@ from jupyter_flows.server.auth import require_api_key
 from jupyter_flows.server.db import Database, DatabaseBusy
 from jupyter_flows.server.deps import Backend
 from jupyter_flows.server.events import EventBus
-from jupyter_flows.server.liveness import sweep_forever
+from jupyter_flows.server.liveness import extend_at_start, sweep_forever
 from jupyter_flows.server.pg_listen import Listener
 from jupyter_flows.server.routers import (
     agents,
@@ -63,8 +63,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bus.bind(asyncio.get_running_loop())
         # other server processes on the same PostgreSQL wake this one's waiters too
         listener = Listener(db.url, bus.committed).start() if db.kind == "postgresql" else None
+        # before the first request: a flow-run process that waited out this server's
+        # absence must find its lease valid
+        await asyncio.to_thread(extend_at_start, db, settings.lease_timeout)
         sweeper = asyncio.create_task(sweep_forever(db, settings.lease_timeout,
-                                                    settings.sweep_interval))
+                                                    settings.sweep_interval,
+                                                    settings.start_timeout))
         scheduler = asyncio.create_task(Scheduler(db, settings).run_forever(
             settings.scheduler_interval))
         try:

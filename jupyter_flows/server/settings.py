@@ -7,6 +7,9 @@ Timeouts and the guarantees they give:
 * ``sweep_interval`` (5 s): how often the liveness sweeper looks for expired leases. A dead
   run is therefore marked Crashed within ``lease_timeout + sweep_interval`` of its last
   heartbeat.
+* ``start_timeout`` (300 s): a claimed run that is not Running this long after its claim
+  goes back to Scheduled without using a retry, and its old lease is refused (a claim
+  whose lease expires first goes back the same way, sooner).
 * ``agent_timeout`` (60 s): an agent is *online* while its last heartbeat (or claim, which
   counts as one) is younger than this. Agents long-poll for at most ``claim_max_wait``
   (30 s), so a polling agent never looks offline.
@@ -53,6 +56,8 @@ class Settings(BaseModel):
     lease_timeout: float = Field(30.0, gt=0, description="seconds a lease outlives its "
                                                          "last heartbeat")
     sweep_interval: float = Field(5.0, gt=0, description="seconds between liveness sweeps")
+    start_timeout: float = Field(300.0, gt=0, description="seconds a claimed run may stay "
+                                 "Submitted before it goes back to Scheduled (no retry used)")
     agent_timeout: float = Field(60.0, gt=0, description="an agent is online while its last "
                                                          "heartbeat is younger than this")
     claim_max_wait: float = Field(30.0, ge=0, description="cap on a claim's ?wait=")

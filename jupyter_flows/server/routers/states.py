@@ -16,6 +16,7 @@ from jupyter_flows.server.orchestration import (
     reschedule_if_retries_left,
     transition_problem,
 )
+from jupyter_flows.server.returns import hand_back
 from jupyter_flows.server.runs import conflict, describe_run, load_run
 
 router = APIRouter(prefix="/flow_runs", tags=["states"])
@@ -46,6 +47,10 @@ def set_flow_run_state(flow_run_id: str, body: StateWrite, backend: BackendDep) 
         problem = transition_problem(run.state, body.state, run.run_count, run.max_retries)
         if problem:
             raise conflict(f"flow run {run.id}: {problem}")
+        if run.state == "Submitted" and body.state == "Scheduled":
+            # an agent hands back a claim it did not start: no retry is used
+            hand_back(session, run, body.message or "handed back by its agent", now, timeout)
+            return describe_run(session, run)
         was = run.state
         apply_state(session, run, body.state, body.message, now, timeout)
         if body.state == "Crashed" and was != "Cancelling":
