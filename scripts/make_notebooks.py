@@ -435,9 +435,60 @@ mean_temp = sum(r["temp"] for r in rows) / len(rows)'''),
     ("code", "print(report)"),
 ]
 
+SCHEDULES = [
+    ("md", """# Schedules: run a notebook's task cells on a schedule
+
+`%flow schedule` registers the notebook's task cells as a flow whose schedule the backend
+runs: its scheduler makes each run once, at its time, and an agent runs it. Here every 10
+seconds, on an embedded backend with a local agent, so that two runs finish quickly; a
+real notebook would say `--cron "0 6 * * 1-5" --tz Europe/Berlin` (06:00 on weekdays) or
+`--every 15m`. The JupyterLab panel shows the schedule and pauses it; the notebook toolbar's
+"Schedule…" does what `%flow schedule` does."""),
+    ("code", QUIET),
+    ("code", '''import os
+
+from jupyter_flows.client import Client
+from jupyter_flows.local_backend import LocalBackend
+
+# the scheduler looks every second here (10 s by default)
+backend = LocalBackend(agent_name="schedule-agent", settings={"scheduler_interval": 1}).start()
+os.environ.update(backend.env())  # %flow finds it
+client = Client(backend.url)
+print(client.health().status)'''),
+    ("code", "%load_ext jupyter_flows"),
+    ("code", '''%%task load
+rows = list(range(10))'''),
+    ("code", '''%%task total
+total = sum(rows)
+print("total", total)'''),
+    ("md", "The schedule, and its next times (in the zone you give with `--tz`; UTC here):"),
+    ("code", "%flow schedule --every 10s", ["nbval-ignore-output"]),
+    ("code", '''flow_id = client.list_flows(name="notebook").items[0].id
+shown = client.get_schedule(flow_id)
+print(shown.description, "| active:", shown.active, "| runs made ahead:", shown.upcoming_runs > 0)'''),
+    ("md", "Wait for two scheduled runs to finish:"),
+    ("code", '''import time
+
+deadline = time.monotonic() + 120
+while time.monotonic() < deadline:
+    done = [run for run in client.list_flow_runs(flow_name="notebook", state="Success").items
+            if run.auto_scheduled]
+    if len(done) >= 2:
+        break
+    time.sleep(1)
+print(len(done) >= 2, sorted({run.state for run in done}))
+late = [(run.state_timestamp - run.scheduled_start).total_seconds() for run in done[:2]]
+print("started after their time:", all(0 <= s < 60 for s in late))'''),
+    ("md", "Pause it: the runs it made that have not started are deleted, and no more are made."),
+    ("code", "%flow schedule --off"),
+    ("code", '''print(client.get_schedule(flow_id).active,
+      client.list_flow_runs(flow_name="notebook", upcoming=True).total)'''),
+    ("code", "backend.stop()"),
+]
+
 NOTEBOOKS = {"01-quickstart": QUICKSTART, "02-cells-as-tasks": CELLS,
              "03-run-configs-and-executors": CONFIGS, "04-executors-and-dask": DASK,
-             "05-backend-and-agent": BACKEND}
+             "05-backend-and-agent": BACKEND, "06-schedules": SCHEDULES}
 
 
 def build(name: str, cells: list[tuple[Any, ...]]) -> None:

@@ -60,6 +60,17 @@ def test_cron_schedule_registers_the_cells_then_off_pauses_it(
     assert not backend.get_schedule(registered.id).active
 
 
+def test_times_within_a_minute_are_shown_with_seconds(
+        shell: InteractiveShell, tmp_path: Path, backend: Client,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    setup_notebook(shell, tmp_path / "log")
+    capsys.readouterr()
+    flow(shell, "schedule --every 10s")
+    out = capsys.readouterr().out.splitlines()
+    times = out[1].removeprefix("  next: ").split(", ")
+    assert len(times) == 5 and len(set(times)) == 5, out  # 10 s apart, all told apart
+
+
 @pytest.mark.slow
 def test_every_makes_runs_within_the_horizon(shell: InteractiveShell, tmp_path: Path,
                                              backend: Client,

@@ -96,7 +96,9 @@ def schedule_lines(shown: FlowSchedule) -> list[str]:
     lines = [f"{head} is scheduled on the backend: {shown.description}"]
     if shown.next_times:
         zone = getattr(shown.schedule.clocks[0], "tz", None) if shown.schedule else None
-        times = ", ".join(f"{t.astimezone(zone):%Y-%m-%d %H:%M %Z}" for t in shown.next_times)
+        clock = "%H:%M:%S" if any(t.second for t in shown.next_times) else "%H:%M"
+        times = ", ".join(f"{t.astimezone(zone):%Y-%m-%d {clock} %Z}"
+                          for t in shown.next_times)
         lines.append(f"  next: {times}")
     lines.append("  an agent runs each at its time; `%flow schedule --off` pauses it")
     return lines
