@@ -154,28 +154,29 @@ def test_an_image_that_cannot_be_pulled_fails_the_run_with_dockers_reason(
 
 
 @pytest.fixture(scope="module")
-def exits_3_image(docker_engine: Any, flows_image: str, tmp_path_factory: Any) -> str:
-    """An image whose ENTRYPOINT (which the agent keeps) prints a line and exits 3."""
+def exits_4_image(docker_engine: Any, flows_image: str, tmp_path_factory: Any) -> str:
+    """An image whose ENTRYPOINT (which the agent keeps) prints a line and exits 4 (not 3,
+    which a flow-run process uses to say it did not start its run: the claim is handed back)."""
     from docker_engine import build_image
 
-    context = tmp_path_factory.mktemp("exits-3")
+    context = tmp_path_factory.mktemp("exits-4")
     (context / "Dockerfile").write_text(
         f"FROM {flows_image}\n"
         'ENTRYPOINT ["sh", "-c", "echo \\"entrypoint: the config file is missing\\" >&2;'
-        ' exit 3", "--"]\n')
-    build_image(docker_engine, context, "jupyter-flows-test-exits:3")
-    return "jupyter-flows-test-exits:3"
+        ' exit 4", "--"]\n')
+    build_image(docker_engine, context, "jupyter-flows-test-exits:4")
+    return "jupyter-flows-test-exits:4"
 
 
 def test_a_non_zero_exit_crashes_the_run_with_the_code_and_last_line(
-        docker_engine: Any, exits_3_image: str, client: Client, tmp_path: Path) -> None:
-    flow = env_flow("exits 3", [], storage=Local(directory=str(tmp_path)),
-                    run_config=DockerRun(image=exits_3_image))
+        docker_engine: Any, exits_4_image: str, client: Client, tmp_path: Path) -> None:
+    flow = env_flow("exits 4", [], storage=Local(directory=str(tmp_path)),
+                    run_config=DockerRun(image=exits_4_image))
     run_id = register_run(client, flow)
     with running_agent(agent_for(docker_engine, client, volumes=[f"{tmp_path}:{tmp_path}"])):
         final = wait_until(client, run_id, FINAL)
-    assert final.state == "Crashed" and final.exit_code == 3
-    assert "exited with code 3: entrypoint: the config file is missing" in (
+    assert final.state == "Crashed" and final.exit_code == 4
+    assert "exited with code 4: entrypoint: the config file is missing" in (
         final.state_message or "")
     assert any("entrypoint: the config file is missing" in line
                for line in logs_of(client, run_id))

@@ -146,6 +146,7 @@ def test_the_run_view_follows_the_events_stream_without_polling(page: Any, lab: 
     # one read when the view opened and one when the stream said the run ended; a poller
     # would have read them every second or so for the 6 s the run waited
     assert len(task_reads) <= 2, mine
+    _runs["followed"] = run.id
     run_row(page, _runs["first"]).click()  # the next test works on the first run's view
     wait_state(run_view(page, _runs["first"]), "Success")
 
@@ -159,7 +160,8 @@ def test_run_again_takes_new_parameters(page: Any, lab: Lab) -> None:
     field.fill("4")
     screenshot(page, "04-run-again-dialog")
     dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
-    again = page.locator(f'.jp-flows-runview:not([data-run-id="{_runs["first"]}"])')
+    again = page.locator(f'.jp-flows-runview:not([data-run-id="{_runs["first"]}"])'
+                         f':not([data-run-id="{_runs["followed"]}"])')
     again.wait_for()
     run_id = again.get_attribute("data-run-id")
     assert run_id
@@ -246,7 +248,9 @@ def test_the_notebook_button_submits_the_task_cells(page: Any, lab: Lab) -> None
 
 
 def open_notebook(page: Any, path: str) -> Any:
-    page.evaluate("path => window.jupyterapp.commands.execute('docmanager:open', {path})", path)
+    # the command resolves to the notebook widget, which cannot come back over the wire
+    page.evaluate("path => window.jupyterapp.commands.execute('docmanager:open', {path})"
+                  ".then(() => null)", path)
     notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
     notebook.wait_for()
     page.wait_for_function(
@@ -385,7 +389,9 @@ def test_the_schedule_dialog_schedules_the_notebook_and_the_panel_pauses_it(
     dialog.locator(".jp-flows-schedule-zone").fill("UTC")
     screenshot(page, "12-schedule-dialog")
     dialog.locator("button", has_text="Schedule").click()
-    page.locator('.lm-TabBar-tab[data-id="jupyter-flows-sidebar"]').click()
+    # show the panel (clicking its tab would hide it when it is shown already)
+    page.evaluate("() => window.jupyterapp.commands.execute('jupyter-flows:show-panel')"
+                  ".then(() => null)")
     flow = sidebar(page).locator('.jp-flows-flow[data-flow-name="tasks"]')
     active = flow.locator('.jp-flows-schedule[data-active="true"]')
     active.wait_for(timeout=60_000)  # the change feed brought the new version in
