@@ -331,6 +331,7 @@ def test_backend_restart_mid_run_loses_nothing(tmp_path: Path) -> None:
 
 # -------------------------------------------------------------------------- concurrency
 @pytest.mark.lease_timeout(30)  # 200 process starts on 2 cores: leases as in production
+@pytest.mark.timeout(900)  # a new process per run: 200 of them on a busy CI machine
 def test_four_agents_run_two_hundred_runs_exactly_once(backend: Backend) -> None:
     for i in range(4):
         backend.start_agent(name=f"agent-{i}", concurrency=2)
