@@ -127,14 +127,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
       execute: () => sidebar.refresh()
     });
 
+    /** The notebook a command acts on: args `{notebook: id}` (a toolbar button), else the current one. */
+    const notebookFor = (args: { [key: string]: unknown }): NotebookPanel | null =>
+      (args['notebook'] ? notebooks?.find(nb => nb.id === args['notebook']) : undefined) ??
+      notebooks?.currentWidget ?? null;
+
     app.commands.addCommand(CommandIDs.runNotebook, {
       label: 'Run Notebook as Flow',
       caption: 'Submit this notebook\'s task cells as a flow run (%flow submit in its kernel)',
       icon: flowsIcon,
       isEnabled: () => !!notebooks?.currentWidget,
       execute: async args => {
-        const panel =
-          (args['notebook'] && notebooks?.find(nb => nb.id === args['notebook'])) || notebooks?.currentWidget;
+        const panel = notebookFor(args);
         if (!panel) {
           notify('Open a notebook first: "Run Notebook as Flow" submits its task cells.', 'error');
           return null;
@@ -166,8 +170,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       icon: flowsIcon,
       isEnabled: () => !!notebooks?.currentWidget,
       execute: async args => {
-        const panel =
-          (args['notebook'] && notebooks?.find(nb => nb.id === args['notebook'])) || notebooks?.currentWidget;
+        const panel = notebookFor(args);
         if (!panel) {
           notify('Open a notebook first: "Schedule Notebook as Flow" schedules its task cells.', 'error');
           return null;
