@@ -249,3 +249,108 @@ def test_stop_run_finds_a_container_by_its_label_after_an_agent_restart(
     # to the agent that launched it, the stop came from outside
     assert "was killed from outside the agent (SIGTERM: docker kill or docker stop)" in (
         final.state_message or "")
+
+
+# ------------------------------------------------------------------ cancel
+def marking_flow(name: str, marks: Path, *, steps: int, seconds: float,
+                 stubborn: bool = False, **options: Any) -> Flow:
+    """A chain of tasks that each write ``start-<i>`` (the time) into ``marks`` (a volume
+    the container shares), then work in Python in small steps; a ``stubborn`` one swallows
+    every interrupt, so only a kill stops it."""
+
+    @task
+    def step(i: int, after: Any = None) -> int:
+        import time
+
+        (marks / f"start-{i}").write_text(repr(time.time()))
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                time.sleep(0.02)
+            except BaseException:
+                if not stubborn:
+                    raise
+        (marks / f"done-{i}").write_text(repr(time.time()))
+        return i
+
+    with Flow(name, **options) as flow:
+        previous = None
+        for i in range(steps):
+            previous = step(i, after=previous)
+    return flow
+
+
+def starts_in(marks: Path) -> list[float]:
+    return sorted(float(path.read_text()) for path in marks.glob("start-*"))
+
+
+def run_container(docker_engine: Any, run_id: str) -> Any:
+    [container] = docker_engine.client.containers.list(
+        all=True, filters={"label": f"{RUN_ID_LABEL}={run_id}"})
+    return container
+
+
+def test_cancel_stops_the_run_inside_its_container(
+        docker_engine: Any, flows_image: str, client: Client, tmp_path: Path) -> None:
+    import time
+
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    flow = marking_flow("cancelled in docker", marks, steps=12, seconds=2.0,
+                        storage=Local(directory=str(tmp_path / "flows")),
+                        run_config=DockerRun(image=flows_image))
+    run_id = register_run(client, flow)
+    agent = agent_for(docker_engine, client, volumes=[f"{tmp_path}:{tmp_path}"],
+                      remove=False, cancel_grace=60)
+    with running_agent(agent):
+        wait_for(lambda: len(starts_in(marks)) >= 2, 120, "two tasks to start")
+        cancelled_at = time.time()
+        assert client.cancel_flow_run(run_id).state == "Cancelling"
+        final = wait_until(client, run_id, FINAL, 60)
+        container = run_container(docker_engine, run_id)
+        wait_for(lambda: (container.reload(), container.status)[1] == "exited", 30,
+                 "the container to exit")
+    assert final.state == "Cancelled", final.state_message
+    # the flow-run process in the container stopped itself: no kill was needed
+    assert final.state_message.startswith("cancelled on request"), final.state_message
+    assert "killed" not in final.state_message
+    assert [when for when in starts_in(marks) if when > cancelled_at] == []
+    assert len(starts_in(marks)) < 12
+    task_runs = client.get_task_runs(run_id)
+    assert not [t for t in task_runs if t.state in ("Running", "Pending")]
+    assert any(t.state == "Cancelled" for t in task_runs)
+    assert container.attrs["State"]["OOMKilled"] is False
+    container.remove()
+
+
+def test_a_container_that_ignores_the_cancel_is_killed_after_the_grace(
+        docker_engine: Any, flows_image: str, client: Client, tmp_path: Path) -> None:
+    import time
+
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    flow = marking_flow("stubborn in docker", marks, steps=1, seconds=600, stubborn=True,
+                        storage=Local(directory=str(tmp_path / "flows")),
+                        run_config=DockerRun(image=flows_image))
+    run_id = register_run(client, flow)
+    agent = agent_for(docker_engine, client, volumes=[f"{tmp_path}:{tmp_path}"],
+                      remove=False, cancel_grace=2)
+    with running_agent(agent):
+        wait_for(lambda: starts_in(marks), 120, "the stubborn task to start")
+        t0 = time.monotonic()
+        client.cancel_flow_run(run_id)
+        time.sleep(1.0)
+        assert client.get_flow_run(run_id).state == "Cancelling"  # it ignored the interrupt
+        final = wait_until(client, run_id, FINAL, 60)
+        took = time.monotonic() - t0
+        container = run_container(docker_engine, run_id)
+        wait_for(lambda: (container.reload(), container.status)[1] == "exited", 30,
+                 "the container to be gone")
+    assert final.state == "Cancelled", final.state_message
+    assert "after 2 s grace" in final.state_message and "killed" in final.state_message
+    assert took >= 2.0
+    assert container.attrs["State"]["ExitCode"] == 137  # SIGKILLed: no second grace
+    assert not (marks / "done-0").exists()
+    assert {t.state for t in client.get_task_runs(run_id) if t.task_slug != "tag"} == {
+        "Cancelled"}
+    container.remove()

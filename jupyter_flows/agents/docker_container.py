@@ -93,8 +93,18 @@ class DockerContainer:
                 raise
 
     def kill_run(self) -> None:
-        """After a cancel's grace: no second grace, a kill now."""
-        self.stop(0)
+        """After a cancel's grace: no second grace and no SIGTERM the run already had its
+        chance to answer, a SIGKILL now (``docker kill``); a container already gone is fine."""
+        from docker.errors import APIError, NotFound
+
+        self._stop_requested.set()
+        try:
+            self.api.kill(self.id)
+        except NotFound:
+            return
+        except APIError as exc:
+            if exc.status_code != 409:  # 409: it is not running any more
+                raise
 
     def failure_logs(self) -> list[str]:
         return self._tail
