@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
-from jupyter_flows.errors import ExecutorError, JupyterFlowsError, RunConfigError
+from jupyter_flows.errors import (
+    ExecutorError,
+    JupyterFlowsError,
+    RunConfigError,
+    ScheduleError,
+)
 from jupyter_flows.executors.base import Executor, executor_from_config, executor_types
 from jupyter_flows.run_configs import (
     RUN_CONFIG_TYPES,
@@ -25,6 +30,7 @@ from jupyter_flows.run_configs import (
     agent_mismatch,
     run_config_from_config,
 )
+from jupyter_flows.widgets.schedule_section import ScheduleSection
 from jupyter_flows.widgets.schema_form import ERROR_COLOR, FieldParseError, SchemaForm
 
 if TYPE_CHECKING:
@@ -59,8 +65,8 @@ class FlowConfigWidget(widgets.VBox):
     - one form per chosen type, built on first use and kept, so switching back keeps what
       was typed; a new form starts from the flow's config of that type, else carries over
       the fields it shares with the form it replaces;
-    - ``apply()``: build both models, show every error next to its field, set them on
-      the flow;
+    - ``apply()``: build both models and the schedule, show every error next to its
+      field, set them on the flow;
     - ``submit()``: take the flow as it is now (``current``), apply, register it and create
       a run through the backend;
     - the agents line: which online agents have every label the run config asks for.
@@ -100,6 +106,7 @@ class FlowConfigWidget(widgets.VBox):
             tooltip="how the tasks of a run execute")
         self._run_config_box = widgets.VBox([])
         self._executor_box = widgets.VBox([])
+        self.schedule_section = ScheduleSection(flow.schedule)
         self.apply_button = widgets.Button(description="Apply", button_style="primary",
                                            icon="check",
                                            tooltip="check the configs and set them on the flow")
@@ -124,6 +131,7 @@ class FlowConfigWidget(widgets.VBox):
             widgets.HTML(value=f"<h4 style='margin:4px 0'>Flow {html.escape(flow.name)}</h4>"),
             self.run_config_type, self._run_config_box,
             self.executor_type, self._executor_box,
+            self.schedule_section,
             widgets.HBox([self.apply_button, self.submit_button, self.refresh_button]),
             self.status, self.agents_status,
         ]
@@ -194,21 +202,31 @@ class FlowConfigWidget(widgets.VBox):
         """Build the run config and the executor from the forms and set them on the flow.
 
         Every problem is shown next to its field; then ``RunConfigError`` (or
-        ``ExecutorError`` when only the executor is wrong) is raised with all of them.
+        ``ExecutorError`` when only the executor is wrong, ``ScheduleError`` when only the
+        schedule is) is raised with all of them. Nothing is set unless all three are right.
         """
         run_config, rc_lines = self._build(self.run_config_form, run_config_from_config,
                                            RunConfigError)
         executor, ex_lines = self._build(self.executor_form, executor_from_config,
                                          ExecutorError)
-        if rc_lines or ex_lines:
+        schedule, schedule_lines = None, []
+        try:
+            schedule = self.schedule_section.schedule()
+        except ScheduleError as exc:
+            schedule_lines = [f"schedule: {exc}"]
+        self.schedule_section.refresh()
+        if rc_lines or ex_lines or schedule_lines:
             self._set_status("Not applied: fix the fields marked in red.", ERROR_COLOR)
-            error = RunConfigError if rc_lines else ExecutorError
-            raise error("\n".join([*rc_lines, *ex_lines]))
+            error = (RunConfigError if rc_lines else ExecutorError if ex_lines
+                     else ScheduleError)
+            raise error("\n".join([*rc_lines, *ex_lines, *schedule_lines]))
         assert isinstance(run_config, RunConfig) and isinstance(executor, Executor)
         self.flow.run_config = run_config
         self.flow.executor = executor
+        self.flow.schedule = schedule
+        when = f"; {schedule.describe()}" if schedule is not None else ""
         self._set_status(f"Applied to flow {self.flow.name!r}: {run_config!r} with "
-                         f"{executor.describe()}.", OK_COLOR)
+                         f"{executor.describe()}{when}.", OK_COLOR)
         return run_config, executor
 
     def _build(self, form: SchemaForm, build: Callable[[Any], Any],
