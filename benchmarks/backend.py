@@ -15,9 +15,14 @@ Starts uvicorn on a temporary SQLite file and measures, through the HTTP client:
   to the Running state written by the flow-run process, read from the run's state history;
 * cancel -> Cancelled through a real ``LocalAgent``: a run whose task sleeps in Python is
   cancelled once its task runs; the time from the cancel (the run's ``Cancelling`` state)
-  to the ``Cancelled`` state its flow-run process writes, from the run's state history.
+  to the ``Cancelled`` state its flow-run process writes, from the run's state history;
+* scheduled time -> claimed and -> Running for runs the backend's scheduler makes from an
+  every-2-seconds schedule, through a real ``LocalAgent`` (its lateness);
+* the scheduler's cost: one pass (``Scheduler.run_once``) over 1,000 flows with active
+  schedules, when it makes their runs and when they are all made already.
 
-``--only cancel`` (or ``claim``, ``agent``, ``throughput``) runs one measure.
+``--only cancel`` (or ``claim``, ``agent``, ``throughput``, ``lateness``, ``scheduler``)
+runs one measure.
 
 Prints a markdown table.
 """
@@ -192,6 +197,86 @@ def cancel_latency(url: str, tmp: str, runs: int) -> list[float]:
     return latencies
 
 
+def schedule_lateness(url: str, tmp: str, runs: int) -> tuple[list[float], list[float]]:
+    """Seconds from each scheduled time to the run's claim and to its Running state, for
+    ``runs`` runs of an every-2-seconds schedule, through a real local agent."""
+    import os
+    import subprocess
+    import sys
+    from datetime import datetime, timedelta, timezone
+
+    from jupyter_flows import Flow, Local, task
+    from jupyter_flows.schedules import IntervalClock, Schedule
+
+    client = Client(url)
+    env = {**os.environ, "JUPYTER_FLOWS_BACKEND_URL": url}
+    agent = subprocess.Popen([sys.executable, "-m", "jupyter_flows", "agent", "local", "start",
+                              "--poll-wait", "10"], env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=5)
+    schedule = Schedule(clocks=[IntervalClock(timedelta(seconds=2), start_date=start)])
+    with Flow("lateness", storage=Local(directory=f"{tmp}/flows"), schedule=schedule) as flow:
+        task(_noop)()
+    record = flow.register(client=client)
+    to_claim: list[float] = []
+    to_running: list[float] = []
+    seen: set[str] = set()
+    try:
+        deadline = time.monotonic() + runs * 2 + 120
+        while len(seen) < runs and time.monotonic() < deadline:
+            time.sleep(1)
+            for run in client.list_flow_runs(record.id, state=["Success", "Failed", "Crashed"],
+                                             limit=200).items:
+                if run.id in seen or not run.auto_scheduled:
+                    continue
+                seen.add(run.id)
+                history = {s.state: s.timestamp for s in client.get_flow_run_states(run.id)}
+                to_claim.append((history["Submitted"] - run.scheduled_start).total_seconds())
+                to_running.append((history["Running"] - run.scheduled_start).total_seconds())
+        client.pause_schedule(record.id)
+    finally:
+        agent.terminate()
+        agent.wait(timeout=30)
+        client.close()
+    return to_claim[:runs], to_running[:runs]
+
+
+def scheduler_cost(tmp: str, flows: int) -> tuple[float, float, int]:
+    """Seconds of one scheduler pass over ``flows`` flows with active every-minute
+    schedules: the first pass (it makes every flow's runs) and the next (nothing to make);
+    and how many runs the first made."""
+    from datetime import datetime, timedelta, timezone
+
+    from jupyter_flows.schedules import IntervalClock, Schedule
+    from jupyter_flows.server.db import Database
+    from jupyter_flows.server.scheduler import Scheduler
+    from jupyter_flows.server.settings import Settings
+
+    url = f"sqlite:///{tmp}/scheduler.db"
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    schedule = Schedule(clocks=[IntervalClock(timedelta(minutes=1), start_date=start)])
+    # registered through the API, as users do; the server's own scheduler waits meanwhile
+    with running_server(url, scheduler_interval=3600) as server, Client(server) as client:
+        for index in range(flows):
+            client.register_flow(f"scheduled-{index}", {
+                "tasks": [], "schedule": schedule.model_dump(mode="json")})
+    # registering made each flow's next runs; two hours on, every flow needs its next ones
+    later = datetime.now(timezone.utc) + timedelta(hours=2)
+    settings = Settings(database_url=url)
+    db = Database(settings)
+    scheduler = Scheduler(db, settings, now=lambda: later)
+    try:
+        begin = time.perf_counter()
+        made = scheduler.run_once()
+        first = time.perf_counter() - begin
+        begin = time.perf_counter()
+        scheduler.run_once()
+        again = time.perf_counter() - begin
+    finally:
+        db.dispose()
+    return first, again, len(made)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200, help="runs for the latency test")
@@ -200,9 +285,14 @@ def main() -> None:
                         help="runs launched through a real local agent")
     parser.add_argument("--cancel-runs", type=int, default=10,
                         help="runs cancelled while running, through a real local agent")
-    parser.add_argument("--only", choices=["claim", "agent", "cancel", "throughput"])
+    parser.add_argument("--lateness-runs", type=int, default=100,
+                        help="runs of an every-2-seconds schedule, through a real local agent")
+    parser.add_argument("--scheduled-flows", type=int, default=1000,
+                        help="flows with active schedules for one scheduler pass")
+    measures = ["claim", "agent", "cancel", "throughput", "lateness", "scheduler"]
+    parser.add_argument("--only", choices=measures)
     args = parser.parse_args()
-    wanted = {args.only} if args.only else {"claim", "agent", "cancel", "throughput"}
+    wanted = {args.only} if args.only else set(measures)
     with tempfile.TemporaryDirectory() as tmp:
         rows = []
         if "claim" in wanted:
@@ -228,6 +318,20 @@ def main() -> None:
                          f"p50 {percentile(cancels, 0.5) * 1000:.0f} ms, "
                          f"p95 {percentile(cancels, 0.95) * 1000:.0f} ms, "
                          f"max {max(cancels) * 1000:.0f} ms"))
+        if "lateness" in wanted:
+            with running_server(Path(tmp) / "lateness.db", scheduler_interval=2) as url:
+                to_claim, to_running = schedule_lateness(url, tmp, args.lateness_runs)
+            for what, values in (("claimed", to_claim), ("Running", to_running)):
+                rows.append((f"scheduled time -> {what}, every-2-s schedule, local agent "
+                             f"({len(values)} runs)",
+                             f"p50 {percentile(values, 0.5) * 1000:.0f} ms, "
+                             f"p95 {percentile(values, 0.95) * 1000:.0f} ms, "
+                             f"max {max(values) * 1000:.0f} ms"))
+        if "scheduler" in wanted:
+            first, again, made = scheduler_cost(tmp, args.scheduled_flows)
+            rows.append((f"one scheduler pass, {args.scheduled_flows} flows with active "
+                         f"schedules", f"{first:.2f} s making {made} runs; "
+                         f"{again:.2f} s when all are made"))
         for agents in (1, 4) if "throughput" in wanted else ():
             with running_server(Path(tmp) / f"throughput-{agents}.db") as url:
                 rate = throughput(url, args.throughput_runs, agents)

@@ -61,7 +61,7 @@ if [ ! -x .venv/bin/python ]; then
     say "creating .venv with $PYTHON"
     "$UV" venv --seed --python "$PYTHON" .venv
 fi
-want=$( (cat pyproject.toml labextension/build/stamp.json
+want=$( (cat pyproject.toml scripts/bootstrap.sh labextension/build/stamp.json
          python3 scripts/labextension_build.py digest) | sha256sum | cut -c1-16)
 # dev installs a superset of run, so either stamp answers for run
 if [ "$(cat ".venv/.jupyter-flows-$profile" 2>/dev/null || true)" = "$want" ] ||
@@ -70,8 +70,13 @@ if [ "$(cat ".venv/.jupyter-flows-$profile" 2>/dev/null || true)" = "$want" ] ||
     exit 0
 fi
 say "installing jupyter-flows[$extras] into .venv (editable) with uv"
+# --compile-bytecode: uv, unlike pip, leaves .py files uncompiled, and where
+# PYTHONDONTWRITEBYTECODE is set (these machines set it) every process would compile each
+# module it imports again: a flow-run process spent ~1 s of its start doing that
 with_heartbeat "installing jupyter-flows[$extras]" \
-    "$UV" pip install --python .venv/bin/python -e ".[$extras]"
+    "$UV" pip install --compile-bytecode --python .venv/bin/python -e ".[$extras]"
+# the project itself is installed editable (its sources are not in site-packages)
+.venv/bin/python -m compileall -q jupyter_flows >/dev/null
 .venv/bin/python -c "import jupyter_flows" # fails loudly if the install did not work
 if ! cmp -s labextension/build/labextension/package.json \
         .venv/share/jupyter/labextensions/jupyter-flows/package.json; then

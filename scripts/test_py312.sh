@@ -45,7 +45,7 @@ extras = project["optional-dependencies"]
 wanted = ("ipython", "pytest", "pytest-timeout")
 print("\n".join(project["dependencies"]))
 print("\n".join(d for d in extras["notebook"] + extras["test"] if d.startswith(wanted)))')
-    "$UV" pip install --quiet --python "$venv/bin/python" "${deps[@]}"
+    "$UV" pip install --quiet --compile-bytecode --python "$venv/bin/python" "${deps[@]}"
     echo "$want" > "$stamp"
 fi
 echo "py312: $("$venv/bin/python" --version)"

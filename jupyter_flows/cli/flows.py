@@ -133,14 +133,10 @@ def _log_line(record: Any) -> str:
 @execute_app.command("flow-run")
 def execute_flow_run_command(flow_run_id: str = typer.Argument(...)) -> None:
     """Run one backend flow run in this process (agents launch this)."""
-    from jupyter_flows.errors import JupyterFlowsError
-    from jupyter_flows.flow_run.execute import execute_flow_run
+    from jupyter_flows.flow_run.execute import execute_flow_run_main
 
-    try:
-        code = execute_flow_run(flow_run_id)
-    except JupyterFlowsError as exc:
-        raise fail(f"flow run {flow_run_id}: {exc}", 2) from None
-    raise typer.Exit(code)
+    # `python -m jupyter_flows execute flow-run ID` (what agents launch) calls it without typer
+    raise typer.Exit(execute_flow_run_main(flow_run_id))
 
 
 @app.command()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -97,6 +98,16 @@ def _cancelled_state(state: State, how: str | None) -> State:
     state.message = (f"cancelled on request (seen through the {how}){after}; {count} task "
                      f"run(s) cancelled")
     return state
+
+
+def execute_flow_run_main(flow_run_id: str) -> int:
+    """The process's exit code for ``execute flow-run ID``; a run that cannot be started at
+    all is one ``error:`` line on stderr and exit 2."""
+    try:
+        return execute_flow_run(flow_run_id)
+    except JupyterFlowsError as exc:
+        print(f"error: flow run {flow_run_id}: {exc}", file=sys.stderr)
+        return 2
 
 
 def execute_flow_run(flow_run_id: str, client: Client | None = None,
