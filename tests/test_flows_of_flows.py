@@ -68,6 +68,23 @@ def start_child_then_fail_once():
 
 with Flow("retrying-parent") as retrying_parent:
     wait_for_flow_run(start_child_then_fail_once(), raise_final_state=True)
+
+
+@task
+def linger():
+    import time
+    (MARKS / "lingering.txt").write_text("started")
+    for _ in range(1200):  # a minute, in Python code: a cancel stops it at once
+        time.sleep(0.05)
+    (MARKS / "lingered.txt").write_text("finished")
+
+
+with Flow("slow-child") as slow_child:
+    linger()
+
+
+with Flow("waiting-parent") as waiting_parent:
+    wait_for_flow_run(create_flow_run(flow_name="slow-child"), raise_final_state=True)
 '''
 
 
@@ -204,3 +221,24 @@ def test_get_task_run_result_explains_a_task_without_a_result(
         get_task_run_result.run(parent.id, "start_child_then_fail_once-1")
     with pytest.raises(ResultError, match="has no task run 'nope'"):
         get_task_run_result.run(parent.id, "nope")
+
+
+def test_cancelling_a_parent_stops_the_child_it_waits_for(backend: Backend) -> None:
+    parent = backend.client.create_flow_run(flow_name="waiting-parent")
+    marks = backend.tmp / "marks"
+    wait_for(lambda: (marks / "lingering.txt").exists(), 120, "the child's task to start")
+    [child] = backend.client.list_flow_runs(parent=parent.id).items
+    backend.client.cancel_flow_run(parent.id)
+
+    assert backend.finished(parent.id, timeout=60).state == "Cancelled"
+    ended = backend.finished(child.id, timeout=60)
+    assert ended.state == "Cancelled"
+    assert ended.state_message and "cancelled" in ended.state_message
+    history = [s.message for s in backend.client.get_flow_run_states(child.id)]
+    assert f"cancelled with its parent flow run {parent.id}" in history
+    [linger] = backend.client.get_task_runs(child.id)
+    assert linger.state == "Cancelled"
+    assert not (marks / "lingered.txt").exists()
+    waits = [t for t in backend.client.get_task_runs(parent.id)
+             if t.task_slug.startswith("wait_for_flow_run")]
+    assert waits and all(t.state != "Success" for t in waits)

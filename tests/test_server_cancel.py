@@ -144,3 +144,41 @@ async def test_the_sweeper_cancels_a_cancelling_run_whose_lease_expired(tmp_path
             await anyio.sleep(0.1)
         assert run["state"] == "Cancelled"  # not Crashed, and not retried
         assert run["state_message"].startswith("cancelled: flow run lost: last heartbeat at")
+
+
+async def run_of(http, run_id):
+    return (await http.get(f"/api/flow_runs/{run_id}")).json()
+
+
+@pytest.mark.anyio
+async def test_cancelling_a_parent_cancels_its_unfinished_children_and_theirs(api):
+    http, flow, agent = api
+    parent, _ = await claimed_running(http, flow, agent)
+
+    async def child_of(parent_id):
+        made = await http.post("/api/flow_runs", json={"flow_id": flow["id"],
+                                                       "parent_flow_run_id": parent_id})
+        return made.json()["id"]
+
+    running_child = await child_of(parent)
+    claim = (await http.post(f"/api/agents/{agent['id']}/claim")).json()
+    assert claim["flow_run"]["id"] == running_child
+    await http.post(f"/api/flow_runs/{running_child}/state",
+                    json={"state": "Running", "lease_id": claim["lease"]["lease_id"]})
+    waiting_child = await child_of(parent)
+    grandchild = await child_of(waiting_child)
+    finished_child = await child_of(parent)
+    await http.post(f"/api/flow_runs/{finished_child}/cancel")  # finished before the parent's
+    unrelated = await new_run(http, flow)
+
+    done = await http.post(f"/api/flow_runs/{parent}/cancel")
+    assert done.json()["state"] == "Cancelling"
+    because = f"cancelled with its parent flow run {parent}"
+    assert (await run_of(http, running_child))["state"] == "Cancelling"  # its process stops it
+    assert (await run_of(http, running_child))["state_message"] == because
+    assert (await run_of(http, waiting_child))["state"] == "Cancelled"
+    assert (await run_of(http, waiting_child))["state_message"] == because
+    assert (await run_of(http, grandchild))["state_message"] == (
+        f"cancelled with its parent flow run {waiting_child}")
+    assert await states(http, finished_child) == ["Scheduled", "Cancelled"]  # once only
+    assert (await run_of(http, unrelated))["state"] == "Scheduled"

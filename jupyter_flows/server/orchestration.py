@@ -22,6 +22,7 @@
   agent kills it after a grace period if it does not. A Cancelling run whose
   infrastructure fails or whose lease expires ends ``Cancelled`` (never rescheduled).
   When a run ends ``Cancelled``, its task runs that had not finished become Cancelled too.
+  A cancel also cancels the unfinished runs the run created (:func:`cancel_children`).
 * Every other write to a claimed run must carry the run's current, unexpired lease.
 * Each change increments the run's ``version`` and adds a row to its state history.
 """
@@ -142,15 +143,31 @@ def cancel(session: Session, run: FlowRunModel, message: str | None, now: dateti
         return (f"flow run {run.id} is already {run.state}"
                 + (f" ({run.state_message})" if run.state_message else "")
                 + ": a finished run cannot be cancelled")
-    if run.state == "Cancelling":
-        return None
     if run.state in ACTIVE:
         apply_state(session, run, "Cancelling", message or "cancel requested", now,
                     lease_timeout)
-    else:
+    elif run.state != "Cancelling":
         apply_state(session, run, "Cancelled", message or "cancelled before it started", now,
                     lease_timeout)
+    cancel_children(session, run, now, lease_timeout)
     return None
+
+
+def cancel_children(session: Session, parent: FlowRunModel, now: datetime,
+                    lease_timeout: float) -> int:
+    """Cancel the unfinished flow runs ``parent`` created (flows of flows), and theirs:
+    a parent that is stopped no longer waits for them, and nothing else would stop them.
+    Done here, not by the parent's process, so it holds when that process is dead too.
+    Returns how many were cancelled."""
+    query = select(FlowRunModel).where(FlowRunModel.parent_flow_run_id == parent.id,
+                                       FlowRunModel.state.not_in(FINISHED | {"Cancelling"}))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()  # as load_run(for_update): their processes write too
+    children = list(session.scalars(query))
+    for child in children:
+        cancel(session, child, f"cancelled with its parent flow run {parent.id}", now,
+               lease_timeout)
+    return len(children)
 
 
 def cancel_task_runs(session: Session, run: FlowRunModel, now: datetime) -> int:
