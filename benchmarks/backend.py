@@ -126,7 +126,7 @@ def _noop() -> int:
     return 1
 
 
-def agent_latency(url: str, tmp: str, runs: int) -> list[float]:
+def agent_latency(url: str, tmp: str, runs: int, warm: bool = False) -> list[float]:
     """Seconds from create to Running through a real local agent and flow-run process."""
     import os
     import subprocess
@@ -140,8 +140,10 @@ def agent_latency(url: str, tmp: str, runs: int) -> list[float]:
     record = flow.register(client=client)
     env = {**os.environ, "JUPYTER_FLOWS_BACKEND_URL": url}
     agent = subprocess.Popen([sys.executable, "-m", "jupyter_flows", "agent", "local", "start",
-                              "--poll-wait", "10"], env=env, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+                              "--poll-wait", "10", *(["--warm-start"] if warm else [])],
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if warm:
+        time.sleep(3)  # the forkserver's imports, once, before the first run
     latencies = []
     try:
         for _ in range(runs):
@@ -303,10 +305,11 @@ def main() -> None:
                          f"p95 {percentile(latencies, 0.95) * 1000:.1f} ms, "
                          f"max {max(latencies) * 1000:.1f} ms, "
                          f"mean {statistics.mean(latencies) * 1000:.1f} ms"))
-        if "agent" in wanted:
-            with running_server(Path(tmp) / "agent.db") as url:
-                through_agent = agent_latency(url, tmp, args.agent_runs)
-            rows.append((f"submit -> Running through a local agent and a new flow-run process "
+        for warm in (False, True) if "agent" in wanted else ():
+            with running_server(Path(tmp) / f"agent-{warm}.db") as url:
+                through_agent = agent_latency(url, tmp, args.agent_runs, warm)
+            how = "a process forked warm (--warm-start)" if warm else "a new flow-run process"
+            rows.append((f"submit -> Running through a local agent and {how} "
                          f"({args.agent_runs} runs)",
                          f"p50 {percentile(through_agent, 0.5) * 1000:.0f} ms, "
                          f"p95 {percentile(through_agent, 0.95) * 1000:.0f} ms"))

@@ -115,6 +115,8 @@ class Backend:
         self.env = env
         self.client = Client(url)
         self.agents: list[subprocess.Popen[bytes]] = []
+        self.warm = False
+        """Start agents with ``--warm-start`` (runs forked from a pre-imported server)."""
 
     def cli(self, *args: str, timeout: float = 120, check: bool = True
             ) -> subprocess.CompletedProcess[str]:
@@ -129,7 +131,7 @@ class Backend:
                     ) -> subprocess.Popen[bytes]:
         args = [sys.executable, "-m", "jupyter_flows", "agent", "local", "start", "--name",
                 name, "--poll-wait", "2", "--log-dir", str(self.tmp / "run-logs"),
-                "--concurrency", str(concurrency)]
+                "--concurrency", str(concurrency), *(["--warm-start"] if self.warm else [])]
         for label in labels:
             args += ["--label", label]
         agent = subprocess.Popen(args, env=self.env, stdout=subprocess.DEVNULL,
@@ -187,7 +189,9 @@ def created_run(b: Backend, stdout: str) -> str:
 # ------------------------------------------------------------------------ the happy path
 # no crash is wanted here: a lease that outlasts a busy machine's pauses
 @pytest.mark.lease_timeout(20)
-def test_registered_flow_runs_through_the_local_agent(backend: Backend) -> None:
+@pytest.mark.parametrize("start", ["fresh", "warm"])
+def test_registered_flow_runs_through_the_local_agent(backend: Backend, start: str) -> None:
+    backend.warm = start == "warm"
     backend.start_agent()
     out = backend.cli("run", "squares", "--param", "n=4", "--watch")
     assert "Success" in out.stdout
@@ -250,7 +254,9 @@ def _started_pid(b: Backend, tag: str, attempt: int = 1) -> int:
     return int(mark.read_text())
 
 
-def test_killed_flow_run_process_crashes_then_is_retried(backend: Backend) -> None:
+@pytest.mark.parametrize("start", ["fresh", "warm"])
+def test_killed_flow_run_process_crashes_then_is_retried(backend: Backend, start: str) -> None:
+    backend.warm = start == "warm"
     backend.start_agent()
     run = backend.client.create_flow_run(flow_name="sleepy", parameters={"tag": "k9"},
                                          max_retries=1)
@@ -273,7 +279,9 @@ def test_killed_flow_run_without_retries_stays_crashed(backend: Backend) -> None
     assert backend.run_state(run.id) == "Crashed"
 
 
-def test_killed_agent_does_not_lose_its_run(backend: Backend) -> None:
+@pytest.mark.parametrize("start", ["fresh", "warm"])
+def test_killed_agent_does_not_lose_its_run(backend: Backend, start: str) -> None:
+    backend.warm = start == "warm"
     agent = backend.start_agent()
     run = backend.client.create_flow_run(flow_name="sleepy",
                                          parameters={"tag": "agent-dies", "seconds": 4})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import subprocess
@@ -14,7 +15,10 @@ from jupyter_flows.agents.base import Agent
 from jupyter_flows.flow_run.execute import HEARTBEAT_ENV, LEASE_ENV
 
 if TYPE_CHECKING:
+    from jupyter_flows.agents.warm import WarmLauncher, WarmProcess
     from jupyter_flows.api import Claim
+
+_log = logging.getLogger("jupyter_flows.agents.local")
 
 
 def run_env(agent_env: dict[str, str], run_config: dict[str, Any], *, backend_url: str,
@@ -39,16 +43,25 @@ class RunProcess(subprocess.Popen[bytes]):
 
 
 class LocalAgent(Agent):
-    """Launches ``python -m jupyter_flows execute flow-run ID`` with the run's env and dir."""
+    """Launches ``python -m jupyter_flows execute flow-run ID`` with the run's env and dir;
+    with ``warm_start``, forks it from a pre-imported forkserver instead
+    (:mod:`jupyter_flows.agents.warm`), unless the run's environment needs a fresh one."""
 
     type = "local"
     run_config_types = ("local", "universal")
 
-    def __init__(self, *args: Any, log_dir: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, log_dir: str | None = None, warm_start: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.log_dir = Path(log_dir) if log_dir else None
+        self.warm: WarmLauncher | None = None
+        if warm_start:
+            from jupyter_flows.agents.warm import WarmLauncher
 
-    def launch(self, claim: Claim) -> RunProcess:
+            self.warm = WarmLauncher()
+            self.warm.warm_up()
+
+    def launch(self, claim: Claim) -> RunProcess | WarmProcess:
         run_config = claim.flow_run.run_config or {}
         working_dir = run_config.get("working_dir")
         if working_dir and not Path(working_dir).is_dir():
@@ -57,10 +70,22 @@ class LocalAgent(Agent):
                       api_key=self.api_key, flow_run_id=claim.flow_run.id,
                       lease_id=claim.lease.lease_id)
         env.setdefault(HEARTBEAT_ENV, f"{self.lease_seconds(claim) / 3:.2f}")
-        output: Any = None
+        log_path = None
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
-            output = open(self.log_dir / f"{claim.flow_run.id}.log", "ab")  # noqa: SIM115
+            log_path = self.log_dir / f"{claim.flow_run.id}.log"
+        if self.warm is not None:
+            from jupyter_flows.agents.warm import needs_fresh_process
+
+            why_not = needs_fresh_process(env)
+            if why_not is None:
+                return self.warm.launch(claim.flow_run.id, env, working_dir or None,
+                                        str(log_path) if log_path else None)
+            _log.info("flow run %s: a fresh process, not a warm one: %s", claim.flow_run.id,
+                      why_not)
+        output: Any = None
+        if log_path is not None:
+            output = open(log_path, "ab")  # noqa: SIM115
         command = [sys.executable, "-m", "jupyter_flows", "execute", "flow-run",
                    claim.flow_run.id]
         try:
