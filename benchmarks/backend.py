@@ -199,7 +199,8 @@ def cancel_latency(url: str, tmp: str, runs: int) -> list[float]:
     return latencies
 
 
-def schedule_lateness(url: str, tmp: str, runs: int) -> tuple[list[float], list[float]]:
+def schedule_lateness(url: str, tmp: str, runs: int, warm: bool = False
+                      ) -> tuple[list[float], list[float]]:
     """Seconds from each scheduled time to the run's claim and to its Running state, for
     ``runs`` runs of an every-2-seconds schedule, through a real local agent."""
     import os
@@ -213,8 +214,8 @@ def schedule_lateness(url: str, tmp: str, runs: int) -> tuple[list[float], list[
     client = Client(url)
     env = {**os.environ, "JUPYTER_FLOWS_BACKEND_URL": url}
     agent = subprocess.Popen([sys.executable, "-m", "jupyter_flows", "agent", "local", "start",
-                              "--poll-wait", "10"], env=env, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+                              "--poll-wait", "10", *(["--warm-start"] if warm else [])],
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=5)
     schedule = Schedule(clocks=[IntervalClock(timedelta(seconds=2), start_date=start)])
     with Flow("lateness", storage=Local(directory=f"{tmp}/flows"), schedule=schedule) as flow:
@@ -321,11 +322,12 @@ def main() -> None:
                          f"p50 {percentile(cancels, 0.5) * 1000:.0f} ms, "
                          f"p95 {percentile(cancels, 0.95) * 1000:.0f} ms, "
                          f"max {max(cancels) * 1000:.0f} ms"))
-        if "lateness" in wanted:
-            with running_server(Path(tmp) / "lateness.db", scheduler_interval=2) as url:
-                to_claim, to_running = schedule_lateness(url, tmp, args.lateness_runs)
+        for warm in (False, True) if "lateness" in wanted else ():
+            with running_server(Path(tmp) / f"lateness-{warm}.db", scheduler_interval=2) as url:
+                to_claim, to_running = schedule_lateness(url, tmp, args.lateness_runs, warm)
+            agent = "local agent --warm-start" if warm else "local agent"
             for what, values in (("claimed", to_claim), ("Running", to_running)):
-                rows.append((f"scheduled time -> {what}, every-2-s schedule, local agent "
+                rows.append((f"scheduled time -> {what}, every-2-s schedule, {agent} "
                              f"({len(values)} runs)",
                              f"p50 {percentile(values, 0.5) * 1000:.0f} ms, "
                              f"p95 {percentile(values, 0.95) * 1000:.0f} ms, "
