@@ -228,3 +228,18 @@ class AgentModel(Base):
     labels: Mapped[list[str]]
     created: Mapped[datetime] = mapped_column(default=utcnow)
     last_heartbeat: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConcurrencyLimitModel(Base):
+    """At most ``limit`` runs with label ``name`` hold a slot (are Submitted, Running or
+    Cancelling) at once; ``kind`` is "label" (room for "tag" limits later).
+
+    Claims lock these rows while they count (:mod:`jupyter_flows.server.slots`)."""
+
+    __tablename__ = "concurrency_limits"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    limit: Mapped[int]
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    updated: Mapped[datetime] = mapped_column(default=utcnow)
