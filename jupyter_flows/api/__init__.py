@@ -45,16 +45,18 @@ from jupyter_flows.api.flows import (
     ScheduleUpdate,
 )
 from jupyter_flows.api.ids import AgentId, FlowId, FlowRunId, LeaseId
+from jupyter_flows.api.limits import ConcurrencyLimit, LimitKind, LimitSet
 from jupyter_flows.api.logs import LogPage, LogRecord, LogWrite
 from jupyter_flows.api.task_runs import TaskRun, TaskRunStatesWrite, TaskRunWrite, WriteCount
 
 __all__ = [
     "STATE_NAMES", "Agent", "AgentCreate", "AgentId", "AgentMatch", "CancelRequest",
-    "ChangeEvent", "Claim",
+    "ChangeEvent", "Claim", "ConcurrencyLimit",
     "EdgeSpec", "Flow", "FlowCreate", "FlowId", "FlowRegistration", "FlowRemoval", "FlowRun",
     "FlowRunCreate", "FlowRunId", "FlowRunStateEvent", "FlowSchedule", "FlowSpec", "Health",
     "HeartbeatAck",
-    "InfrastructureFailure", "Lease", "LeaseId", "LogEvent", "LogPage", "LogRecord", "LogWrite",
+    "InfrastructureFailure", "Lease", "LeaseId", "LimitKind", "LimitSet", "LogEvent",
+    "LogPage", "LogRecord", "LogWrite",
     "Page", "ParameterSpec", "RunEvent", "RunEventPage", "RunHeartbeat", "ScheduleUpdate",
     "StateRecord", "StateWrite", "TaskRun", "TaskRunStateEvent", "TaskRunStatesWrite",
     "TaskRunWrite", "TaskSpec", "WireIn", "WireOut", "WriteCount", "flow_from_spec", "flow_spec",

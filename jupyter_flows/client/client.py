@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import httpx
 
@@ -14,6 +15,7 @@ from jupyter_flows.api import (
     AgentCreate,
     CancelRequest,
     Claim,
+    ConcurrencyLimit,
     Flow,
     FlowCreate,
     FlowId,
@@ -28,6 +30,7 @@ from jupyter_flows.api import (
     HeartbeatAck,
     InfrastructureFailure,
     LeaseId,
+    LimitSet,
     LogPage,
     LogWrite,
     Page,
@@ -340,6 +343,27 @@ class Client:
         if response.status_code == 204:
             return None
         return Claim.model_validate(response.json())
+
+    # ---------------------------------------------------------------------- limits
+    def list_limits(self) -> list[ConcurrencyLimit]:
+        """Every concurrency limit, with how many runs hold one of its slots now."""
+        return [ConcurrencyLimit.model_validate(x) for x in self._get("/api/limits")]
+
+    def set_limit(self, name: str, limit: int, kind: str = "label") -> ConcurrencyLimit:
+        """At most ``limit`` runs with label ``name`` Submitted, Running or Cancelling at
+        once (enforced when agents claim); setting it again changes it."""
+        response = self._t.request("PUT", _limit_path(kind, name),
+                                   json=_body(LimitSet(limit=limit)), idempotent=True)
+        return ConcurrencyLimit.model_validate(response.json())
+
+    def delete_limit(self, name: str, kind: str = "label") -> ConcurrencyLimit:
+        """Remove a limit; answers what it was (``BackendError`` 404 when there is none)."""
+        response = self._t.request("DELETE", _limit_path(kind, name), idempotent=True)
+        return ConcurrencyLimit.model_validate(response.json())
+
+
+def _limit_path(kind: str, name: str) -> str:
+    return f"/api/limits/{quote(kind, safe='')}/{quote(name, safe='')}"
 
 
 def _params(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,10 @@ On SQLite a claim is one conditional ``UPDATE ... WHERE id = ? AND state IN (cla
 whose row count says whether this agent won; on PostgreSQL the candidate row is taken with
 ``SELECT ... FOR UPDATE SKIP LOCKED`` so concurrent claimers pass over each other's rows.
 
+Concurrency limits (:mod:`jupyter_flows.server.slots`) are part of the query: a run with a
+label whose slots are all taken is passed over, and the next claimable run is tried. The
+candidate's slots are counted again under the limit rows' locks before it is claimed.
+
 Each attempt first looks for a due run in a read-only transaction, and only takes the
 write lock when there is one to claim (or the agent's heartbeat needs refreshing).
 
@@ -18,6 +22,7 @@ than that wakes at its ``scheduled_start`` (:func:`next_start`).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, and_, exists, or_, select, true, update
@@ -26,6 +31,7 @@ from sqlalchemy.orm import Session
 from jupyter_flows.run_configs.labels import run_config_type_names
 from jupyter_flows.server.models import AgentModel, FlowRunLabelModel, FlowRunModel
 from jupyter_flows.server.orchestration import CLAIMABLE, record_state
+from jupyter_flows.server.slots import slot_full, slot_problem
 
 # Candidates fetched per attempt on SQLite; a lost race moves on to the next one.
 _BATCH = 8
@@ -47,7 +53,7 @@ def _matching_runs(agent: AgentModel) -> Select[str]:
 
 
 def _due_runs(agent: AgentModel, now: datetime) -> Select[str]:
-    return _matching_runs(agent).where(FlowRunModel.scheduled_start <= now)
+    return _matching_runs(agent).where(FlowRunModel.scheduled_start <= now, ~slot_full())
 
 
 def next_start(session: Session, agent: AgentModel, now: datetime) -> datetime | None:
@@ -70,13 +76,15 @@ def claim_one(session: Session, agent: AgentModel, now: datetime, lease_timeout:
     agent.last_heartbeat = now
     query = _due_runs(agent, now)
     if dialect == "postgresql":
-        candidates = list(session.scalars(query.limit(1).with_for_update(skip_locked=True)))
+        candidates: Iterable[str] = _locked_candidates(session, query)
     else:
         candidates = list(session.scalars(query.limit(_BATCH)))
     lease_id = uuid.uuid4().hex
     expires = now + timedelta(seconds=lease_timeout)
     message = f"claimed by agent {agent.name!r} ({agent.id})"
     for run_id in candidates:
+        if slot_problem(session, run_id, lock=dialect == "postgresql"):
+            continue  # another claimer took the last slot since the query looked
         result = session.execute(
             update(FlowRunModel)
             .where(and_(FlowRunModel.id == run_id, FlowRunModel.state.in_(CLAIMABLE)))
@@ -92,3 +100,16 @@ def claim_one(session: Session, agent: AgentModel, now: datetime, lease_timeout:
         record_state(session, run, now)
         return run
     return None
+
+
+def _locked_candidates(session: Session, query: Select[str]) -> Iterator[str]:
+    """Up to ``_BATCH`` runs, one at a time, each locked ``FOR UPDATE SKIP LOCKED``; each
+    is a fresh statement, so it sees the claims committed while the last was checked."""
+    passed: list[str] = []
+    for _ in range(_BATCH):
+        narrowed = query.where(FlowRunModel.id.not_in(passed)) if passed else query
+        run_id = session.scalars(narrowed.limit(1).with_for_update(skip_locked=True)).first()
+        if run_id is None:
+            return
+        passed.append(run_id)
+        yield run_id

@@ -115,6 +115,8 @@ def lease_problem(run: FlowRunModel, lease_id: str | None, now: datetime) -> str
 def apply_state(session: Session, run: FlowRunModel, state: str, message: str | None,
                 now: datetime, lease_timeout: float) -> None:
     """Move ``run`` to ``state`` (already checked), record it, and fix up its lease."""
+    if run.state in LEASED and state not in LEASED and run.labels:
+        mark_due(session)  # it frees a slot: a run held back by a concurrency limit may go
     run.state = state
     run.state_message = message
     run.state_timestamp = now
