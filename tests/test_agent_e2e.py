@@ -168,11 +168,11 @@ def backend(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Backend]
             yield b
         finally:
             stop_processes(*b.agents)
-            _kill_strays(tmp_path / "marks")
+            kill_strays(tmp_path / "marks")
             b.client.close()
 
 
-def _kill_strays(marks: Path) -> None:
+def kill_strays(marks: Path) -> None:
     """Flow-run processes a test left sleeping (their pids are in the marks)."""
     for start in marks.glob("*/start-*"):
         with contextlib.suppress(ProcessLookupError, ValueError):
@@ -334,7 +334,7 @@ def test_backend_restart_mid_run_loses_nothing(tmp_path: Path) -> None:
         for agent in b.agents:
             agent.terminate()
             agent.wait(timeout=15)
-        _kill_strays(marks)
+        kill_strays(marks)
 
 
 # -------------------------------------------------------------------------- concurrency

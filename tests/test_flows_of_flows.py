@@ -47,7 +47,7 @@ def keep(value):
 
 
 with Flow("parent") as parent:
-    ok = create_flow_run(flow_name="child", parameters={"tag": "a"})
+    ok = create_flow_run(flow_name="child", parameters={"tag": "a"}, run_name="child a")
     bad = create_flow_run(flow_name="child", parameters={"tag": "b", "fail": True})
     waited_ok = wait_for_flow_run(ok, raise_final_state=True)
     waited_bad = wait_for_flow_run(bad, raise_final_state=True, stream_logs=True)
@@ -162,6 +162,7 @@ def test_parent_waits_for_two_children_and_fails_with_the_failed_ones_message(
     by_tag = {c.parameters["tag"]: backend.client.get_flow_run(c.id) for c in children}
     assert by_tag["a"].state == "Success" and by_tag["b"].state == "Failed"
     assert by_tag["a"].parent_flow_run_id == parent.id
+    assert (by_tag["a"].name, by_tag["b"].name) == ("child a", None)  # run_name names it
     assert backend.client.list_flow_runs(parent=by_tag["a"].id).items == []
 
     # raise_final_state: the wait on the failed child fails with that child's message

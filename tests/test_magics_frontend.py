@@ -5,15 +5,13 @@ through a real ipykernel kernel with the comm itself, and notebooks run by nbcli
 
 from __future__ import annotations
 
-import queue
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
+from kernel_support import Kernel, kernel_fixture  # noqa: F401 (the kernel fixture)
 from test_magics_support import (
     flow,
     fresh_shell_fixture,  # noqa: F401  (the fresh_shell fixture)
@@ -133,79 +131,22 @@ def test_a_malformed_snapshot_is_ignored(shell: InteractiveShell,
 
 
 # ------------------------------------------------------------------ a real kernel
-class Kernel:
-    """A real ipykernel kernel and a client that sends what JupyterLab would."""
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-
-    def execute(self, code: str, cell_id: str | None = None) -> tuple[str, list[dict[str, Any]]]:
-        """Run ``code`` (with JupyterLab's cellId metadata); its text output and the
-        comm_open messages it published."""
-        content = {"code": code, "silent": False, "store_history": True,
-                   "user_expressions": {}, "allow_stdin": False, "stop_on_error": True}
-        msg = self.client.session.msg("execute_request", content,
-                                      metadata={"cellId": cell_id} if cell_id else {})
-        self.client.shell_channel.send(msg)
-        return self._collect(msg["header"]["msg_id"])
-
-    def comm_open(self, data: dict[str, Any]) -> None:
-        msg = self.client.session.msg("comm_open", {"comm_id": "lab-1", "target_name":
-                                                    COMM_TARGET, "data": data})
-        self.client.shell_channel.send(msg)
-
-    def _collect(self, msg_id: str) -> tuple[str, list[dict[str, Any]]]:
-        text: list[str] = []
-        opened: list[dict[str, Any]] = []
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                msg = self.client.get_iopub_msg(timeout=1)
-            except queue.Empty:
-                continue
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            kind, content = msg["msg_type"], msg["content"]
-            if kind == "stream":
-                text.append(content["text"])
-            elif kind == "error":
-                text.append("\n".join(content["traceback"]))
-            elif kind == "comm_open":
-                opened.append(content)
-            elif kind == "status" and content["execution_state"] == "idle":
-                return "".join(text), opened
-        raise AssertionError(f"no reply to {msg_id} within 60 s; so far: {''.join(text)}")
-
-
-@pytest.fixture
-def kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Kernel]:
-    from jupyter_client.manager import start_new_kernel
-
-    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
-    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
-    manager, client = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
-    try:
-        yield Kernel(client)
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
-
-
 def test_the_comm_carries_the_notebook_to_a_real_kernel(kernel: Kernel) -> None:
-    _, opened = kernel.execute("%load_ext jupyter_flows", "c0")
+    opened = kernel.execute("%load_ext jupyter_flows", "c0").opened
     assert [c["target_name"] for c in opened] == [COMM_TARGET]  # the kernel's comm
-    out, _ = kernel.execute(LOAD, "c1")
+    out = kernel.execute(LOAD, "c1").text
     assert "registered in flow 'notebook'" in out  # nbclient and friends: as before
     kernel.execute(TOTAL, "c2")
 
     edited = "%%task load\nrows = [5]"
     kernel.comm_open({"path": "reports/costs.ipynb",
-                      "cells": [{"id": "c0"}, {"id": "c1", "source": edited}]})  # c2 deleted
-    out, _ = kernel.execute("%flow list", "c3")
+                      "cells": [{"id": "c0"}, {"id": "c1", "source": edited}]},  # c2 deleted
+                     COMM_TARGET)
+    out = kernel.execute("%flow list", "c3").text
     assert "note: task 'total' left flow 'notebook': its notebook cell was deleted" in out
     assert "load  reads nothing; defines rows  [stale: edited since it was registered" in out
     assert "cells without --flow go to flow 'costs', named after the notebook costs.ipynb" in out
-    out, _ = kernel.execute("%%task other\nz = 1", "c4")
+    out = kernel.execute("%%task other\nz = 1", "c4").text
     assert "task 'other' registered in flow 'costs'" in out
 
 

@@ -23,9 +23,9 @@ import pytest
 from test_agent_e2e import (  # noqa: F401 (backend: the fixture)
     FLOWS_SCRIPT,
     Backend,
-    _kill_strays,
     _started_pid,
     backend,
+    kill_strays,
     wait_for,
 )
 
@@ -107,7 +107,7 @@ def world(tmp_path: Path) -> Iterator[tuple[Server, Backend]]:
         yield server, b
     finally:
         stop_processes(*b.agents)
-        _kill_strays(marks)
+        kill_strays(marks)
         b.client.close()
         server.stop()
 

@@ -5,20 +5,19 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from croniter import croniter
+from widget_support import backend_fixture, offline_fixture  # noqa: F401 (fixtures)
 
 from jupyter_flows import Flow, Local, task
 from jupyter_flows.client.client import Client
 from jupyter_flows.errors import ScheduleError
 from jupyter_flows.schedules import CronClock, IntervalClock, Schedule
 from jupyter_flows.schedules.typed import make_schedule
-from jupyter_flows.server.testing import free_port, running_server
 from jupyter_flows.widgets.config import flow_config_widget
 from jupyter_flows.widgets.schedule_section import PREVIEW_COUNT, ScheduleSection
 
@@ -34,17 +33,6 @@ def make_flow(**settings: object) -> Flow:
     with Flow("scheduled-in-widget", **settings) as flow:  # type: ignore[arg-type]
         hello()
     return flow
-
-
-@pytest.fixture
-def offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("JUPYTER_FLOWS_BACKEND_URL", f"http://127.0.0.1:{free_port()}")
-
-
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with running_server(tmp_path_factory.mktemp("backend") / "backend.db") as url:
-        yield url
 
 
 def shown_error(section: ScheduleSection) -> str:

@@ -4,11 +4,11 @@ against a real backend. Widgets are driven by setting their traits, as a browser
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from widget_support import backend_fixture, offline_fixture  # noqa: F401 (fixtures)
 
 from jupyter_flows import (
     DaskExecutor,
@@ -27,7 +27,7 @@ from jupyter_flows.client.client import Client
 from jupyter_flows.errors import ExecutorError, RunConfigError
 from jupyter_flows.executors.base import executor_types
 from jupyter_flows.run_configs import RUN_CONFIG_TYPES
-from jupyter_flows.server.testing import free_port, running_server
+from jupyter_flows.server.testing import free_port
 from jupyter_flows.widgets.config import (
     FlowConfigWidget,
     flow_config_widget,
@@ -45,18 +45,6 @@ def make_flow(**configs: Any) -> Flow:
     with Flow("configured", **configs) as flow:
         hello()
     return flow
-
-
-@pytest.fixture
-def offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No backend: the default client points at a port nothing listens on."""
-    monkeypatch.setenv("JUPYTER_FLOWS_BACKEND_URL", f"http://127.0.0.1:{free_port()}")
-
-
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with running_server(tmp_path_factory.mktemp("backend") / "backend.db") as url:
-        yield url
 
 
 def control(form: SchemaForm, name: str) -> Any:

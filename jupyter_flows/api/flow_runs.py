@@ -36,6 +36,7 @@ class FlowRunCreate(WireIn):
     executor: JsonObject | None = None
     labels: Labels | None = None
     idempotency_key: Name | None = None
+    name: Name | None = Field(None, description="a name for this run, shown beside its id")
     scheduled_start: Timestamp | None = None
     max_retries: Retries | None = None
     parent_flow_run_id: FlowRunId | None = Field(
@@ -94,6 +95,10 @@ class FlowRun(WireOut):
     auto_scheduled: bool = Field(False, description="made by the backend's scheduler from "
                                                     "the flow's schedule")
     agent_match: AgentMatch | None = Field(None, description="only on GET of one run")
+    waiting_for: str | None = Field(
+        None, description="only on GET of one run: why a due run is not claimed although "
+                          "it could be (a concurrency limit of one of its labels is full)")
+    name: str | None = Field(None, description="the name given when the run was created")
 
 
 class StateWrite(WireIn):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from jupyter_flows.cli import (  # noqa: F401 - they add the commands
     agents,
     flows,
+    limits,
     notify,
     schedules,
     service,

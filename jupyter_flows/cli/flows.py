@@ -61,6 +61,7 @@ def run(
     watch: bool = typer.Option(False, "--watch", "-w", help="stream states and logs until "
                                                             "the run ends"),
     idempotency_key: str = typer.Option(None, help="create at most one run for this key"),
+    run_name: str = typer.Option(None, "--name", help="a name for the run, shown beside its id"),
 ) -> None:
     """Create a run of a registered flow; with --watch, exit non-zero unless it succeeds."""
     from jupyter_flows.client.client import Client
@@ -70,11 +71,13 @@ def run(
     try:
         created = client.create_flow_run(flow_name=name, project=project,
                                          parameters=parse_params(param), labels=label or None,
-                                         idempotency_key=idempotency_key)
+                                         idempotency_key=idempotency_key, name=run_name)
         typer.echo(f"flow run {created.id} of {name!r} is {created.state}")
         found = client.get_flow_run(created.id)
         if found.agent_match is not None and not found.agent_match.matched:
             typer.secho(f"warning: {found.agent_match.explanation}", fg=typer.colors.YELLOW)
+        if found.waiting_for:
+            typer.secho(f"note: {found.waiting_for}", fg=typer.colors.YELLOW)
         if watch:
             raise typer.Exit(watch_run(client, created.id))
     except JupyterFlowsError as exc:

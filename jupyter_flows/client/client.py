@@ -43,6 +43,8 @@ from jupyter_flows.api import (
     TaskRun,
     TaskRunStatesWrite,
     TaskRunWrite,
+    TaskSlotGrant,
+    TaskSlotRequest,
     WriteCount,
 )
 from jupyter_flows.client.stream import FeedEvent, follow_changes, follow_run
@@ -197,8 +199,10 @@ class Client:
                         idempotency_key: str | None = None,
                         scheduled_start: datetime | None = None,
                         max_retries: int | None = None,
-                        parent_flow_run_id: str | None = None) -> FlowRun:
-        """A new Scheduled run, or the existing one with the same ``idempotency_key``."""
+                        parent_flow_run_id: str | None = None,
+                        name: str | None = None) -> FlowRun:
+        """A new Scheduled run, or the existing one with the same ``idempotency_key``;
+        ``name`` is shown beside the run's id."""
         body = FlowRunCreate(
             flow_id=None if flow_id is None else FlowId(flow_id), flow_name=flow_name,
             project=project, flow_version=flow_version,
@@ -206,7 +210,7 @@ class Client:
             run_config=None if run_config is None else dict(run_config),
             executor=None if executor is None else dict(executor),
             labels=None if labels is None else list(labels), idempotency_key=idempotency_key,
-            scheduled_start=scheduled_start, max_retries=max_retries,
+            scheduled_start=scheduled_start, max_retries=max_retries, name=name,
             parent_flow_run_id=None if parent_flow_run_id is None
             else FlowRunId(parent_flow_run_id))
         data = self._post("/api/flow_runs", _body(body), idempotent=idempotency_key is not None)
@@ -350,8 +354,10 @@ class Client:
         return [ConcurrencyLimit.model_validate(x) for x in self._get("/api/limits")]
 
     def set_limit(self, name: str, limit: int, kind: str = "label") -> ConcurrencyLimit:
-        """At most ``limit`` runs with label ``name`` Submitted, Running or Cancelling at
-        once (enforced when agents claim); setting it again changes it."""
+        """``kind`` "label": at most ``limit`` flow runs with label ``name`` Submitted,
+        Running or Cancelling at once (enforced when agents claim); ``kind`` "tag": at most
+        ``limit`` task runs tagged ``name`` running at once across all flow runs (enforced
+        before each runs). Setting it again changes it."""
         response = self._t.request("PUT", _limit_path(kind, name),
                                    json=_body(LimitSet(limit=limit)), idempotent=True)
         return ConcurrencyLimit.model_validate(response.json())
@@ -360,6 +366,24 @@ class Client:
         """Remove a limit; answers what it was (``BackendError`` 404 when there is none)."""
         response = self._t.request("DELETE", _limit_path(kind, name), idempotent=True)
         return ConcurrencyLimit.model_validate(response.json())
+
+    def take_task_slots(self, flow_run_id: str, task_slug: str, map_index: int | None,
+                        tags: Iterable[str], *, lease_id: str) -> TaskSlotGrant:
+        """Ask for one slot of each limited tag for a task run of a leased run (all or
+        none); not granted says which tag is full. Asking again for held slots is a no-op."""
+        body = TaskSlotRequest(lease_id=LeaseId(lease_id), task_slug=task_slug,
+                               map_index=map_index, tags=sorted(set(tags)))
+        data = self._post(f"/api/flow_runs/{flow_run_id}/task_slots", _body(body),
+                          idempotent=True)
+        return TaskSlotGrant.model_validate(data)
+
+    def release_task_slots(self, flow_run_id: str, task_slug: str,
+                           map_index: int | None) -> int:
+        """Give back a task run's slots; answers how many it held."""
+        params = _params({"task_slug": task_slug, "map_index": map_index})
+        response = self._t.request("DELETE", f"/api/flow_runs/{flow_run_id}/task_slots",
+                                   params=params, idempotent=True)
+        return WriteCount.model_validate(response.json()).count
 
 
 def _limit_path(kind: str, name: str) -> str:

@@ -52,6 +52,7 @@ from jupyter_flows.engine.task_runner import (
     indexable,
     map_width,
 )
+from jupyter_flows.engine.task_slots import TaskSlots
 from jupyter_flows.errors import ParameterError, ResultError
 from jupyter_flows.executors.base import Call, ExecutionError, Ref, Session, executor_from_config
 
@@ -81,7 +82,8 @@ class _Planner:
 
     def __init__(self, flow: Flow, order: list[Task], parameters: dict[str, Any],
                  session: Session, run_id: str, task_states: Mapping[Task, State],
-                 resume: set[Task], cache_store: CacheStore) -> None:
+                 resume: set[Task], cache_store: CacheStore,
+                 task_slots: TaskSlots | None = None) -> None:
         self.flow = flow
         self.order = order
         self.parameters = parameters
@@ -90,6 +92,7 @@ class _Planner:
         self.seeded = task_states
         self.resume = resume
         self.cache_store = cache_store
+        self.task_slots = task_slots
         self.handle: dict[Task, str] = {}
         self.children: dict[Task, list[str]] = {}
         self.widths: dict[tuple[Task, Edge], Any] = {}
@@ -173,7 +176,7 @@ class _Planner:
             result=self._result_location(task), sink=self.session.sink,
             resumed=task in self.resume, cached=cached,
             portable=self.session.portable, map_failure=map_failure,
-            log_sink=self.session.log_sink,
+            log_sink=self.session.log_sink, slots=self.task_slots,
         )
 
     def _result_location(self, task: Task) -> Result | None:
@@ -376,6 +379,7 @@ def run_flow(
     resume: Iterable[Task | str] = (),
     cache_store: CacheStore | None = None,
     flow_run_id: str | None = None,
+    task_slots: TaskSlots | None = None,
 ) -> State:
     """Run ``flow`` in this process and return its state; ``state.result[task]`` is each
     task's state.
@@ -383,6 +387,7 @@ def run_flow(
     ``executor`` is an Executor, a config dict/JSON, or a type name; default: the flow's,
     else LocalExecutor. ``task_states`` seeds finished states from an earlier run (those
     tasks do not run again) and ``resume`` approves ``manual_only`` tasks by task or slug.
+    ``task_slots`` enforces tag concurrency limits (a backend run's; locally there are none).
     Definition errors (cycles, parameters, executor configs) raise before anything runs.
     """
     order = flow.sorted_tasks()
@@ -411,7 +416,7 @@ def run_flow(
     interrupted = False
     with chosen.start(engine_hooks(hub.task_event if hub is not None else None)) as session:
         planner = _Planner(flow, order, params, session, run_id, task_states or {}, resumed,
-                           store)
+                           store, task_slots)
         try:
             states = planner.run()
         except KeyboardInterrupt:

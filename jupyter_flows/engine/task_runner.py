@@ -64,6 +64,7 @@ from jupyter_flows.engine.states import (
     TimedOut,
     TriggerFailed,
 )
+from jupyter_flows.engine.task_slots import TaskSlots, holding
 from jupyter_flows.engine.tracebacks import user_traceback
 from jupyter_flows.errors import ResultError, TaskIsolationError
 from jupyter_flows.executors.base import CollectLogs, LogSink
@@ -140,14 +141,15 @@ class TaskRunner:
     """Runs one task of one flow run; called once per map child with that child's index."""
 
     __slots__ = ("cached", "constants", "edges", "flow_name", "flow_run_id", "log_sink",
-                 "map_failure", "parameters", "portable", "result", "resumed", "sink", "task")
+                 "map_failure", "parameters", "portable", "result", "resumed", "sink", "slots",
+                 "task")
 
     def __init__(self, task: Task, edges: Sequence[Edge], constants: dict[str, Any], *,
                  flow_name: str, flow_run_id: str, parameters: dict[str, Any],
                  result: Result | None = None, sink: EventSink | None = None,
                  resumed: bool = False, cached: CachedStates | None = None,
                  portable: bool = False, map_failure: str | None = None,
-                 log_sink: LogSink | None = None) -> None:
+                 log_sink: LogSink | None = None, slots: TaskSlots | None = None) -> None:
         self.task = task
         self.edges = tuple(edges)
         self.constants = constants
@@ -161,6 +163,7 @@ class TaskRunner:
         self.portable = portable  # states must pickle (they cross processes)
         self.map_failure = map_failure  # set when a map could not expand
         self.log_sink = log_sink  # where records go when this runs in another process
+        self.slots = slots  # tag concurrency limits (a backend run's; None: no limits)
 
     def __getstate__(self) -> dict[str, Any]:
         # a runner travels to workers with its own task only: the upstream tasks of its
@@ -349,10 +352,16 @@ class TaskRunner:
         while True:
             run_count += 1
             ctx.run_count = run_count
-            previous = self._move(previous, Running(message, run_count=run_count), map_index)
-            if not previous.is_running():
-                return previous, previous
-            state = self._attempt(inputs, ctx)
+            waited: list[State] = []
+            report_wait = self._wait_reporter(previous, map_index, run_count, waited)
+            with holding(self.slots, ctx.task_slug, map_index, task.tags, report_wait):
+                if waited:
+                    previous = waited[-1]
+                previous = self._move(previous, Running(message, run_count=run_count),
+                                      map_index)
+                if not previous.is_running():
+                    return previous, previous
+                state = self._attempt(inputs, ctx)
             if isinstance(state, _Loop):  # the next iteration; retries count per iteration
                 ctx.loop_count += 1
                 ctx.loop_result = state.result
@@ -386,6 +395,14 @@ class TaskRunner:
                 return previous, previous
             if delay:
                 time.sleep(delay)
+
+    def _wait_reporter(self, previous: State | None, map_index: int | None, run_count: int,
+                       into: list[State]) -> Callable[[str], None]:
+        """What reports that an attempt waits for a tag's slot: a Pending state saying so."""
+        def report(reason: str) -> None:
+            into.append(self._move(previous, Pending(reason, run_count=run_count - 1),
+                                   map_index))
+        return report
 
     def _attempt(self, inputs: dict[str, Any], ctx: RunContext) -> State:
         task = self.task

@@ -121,6 +121,7 @@ def execute_flow_run(flow_run_id: str, client: Client | None = None,
     from jupyter_flows.flow_run.cancel import CancelWatch
     from jupyter_flows.flow_run.reporting import BackendReporter
     from jupyter_flows.flow_run.startup import EXIT_NOT_STARTED, NotStarted, start_run
+    from jupyter_flows.flow_run.task_slots import BackendTaskSlots
 
     patience = backend_patience()
     client = client or Client(patience=patience)
@@ -164,10 +165,11 @@ def execute_flow_run(flow_run_id: str, client: Client | None = None,
             if flow.executor is not None and not (run.executor or flow_record.executor):
                 executor = executor_from_config(flow.executor)
             try:
+                slots = BackendTaskSlots.for_run(client, flow_run_id, lease_id, patience)
                 with watch.engine():
                     state = run_flow(flow, parameters=run.parameters, executor=executor,
                                      observers=[reporter], progress=False,
-                                     flow_run_id=flow_run_id)
+                                     flow_run_id=flow_run_id, task_slots=slots)
             except KeyboardInterrupt:  # the cancel landed outside the runner's own handling
                 from jupyter_flows.engine.states import Cancelled
 

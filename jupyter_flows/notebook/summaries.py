@@ -153,11 +153,16 @@ def gone_note(cell: str, flow: str, why: str) -> str:
 
 
 def unmatched_lines(run: FlowRun) -> list[str]:
-    """Why no agent takes a waiting run (empty when one can, or the run is not waiting)."""
+    """Why no agent takes a waiting run: none can, or a concurrency limit holds it back
+    (empty when it can go, or the run is not waiting)."""
     match = run.agent_match
-    if run.state not in ("Scheduled", "Retrying") or match is None or match.matched:
+    if run.state not in ("Scheduled", "Retrying"):
         return []
-    return _wrapped("  waiting: ", match.explanation)
+    if match is not None and not match.matched:
+        return _wrapped("  waiting: ", match.explanation)
+    if run.waiting_for:
+        return _wrapped("  ", run.waiting_for)
+    return []
 
 
 def status_lines(run: FlowRun, task_runs: Iterable[TaskRun], logs: Iterable[LogRecord],

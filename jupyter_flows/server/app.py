@@ -39,6 +39,7 @@ from jupyter_flows.server.routers import (
     logs,
     states,
     task_runs,
+    task_slots,
 )
 from jupyter_flows.server.routers import limits as concurrency_limits
 from jupyter_flows.server.scheduler import Scheduler
@@ -102,8 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     limits.install(app, settings.max_body_bytes, settings.max_json_depth)
 
     api = APIRouter(prefix="/api", dependencies=[Depends(require_api_key)])
-    for module in (flows, flow_removal, flow_runs, states, task_runs, logs, agents, events,
-                   concurrency_limits):
+    for module in (flows, flow_removal, flow_runs, states, task_runs, task_slots, logs,
+                   agents, events, concurrency_limits):
         api.include_router(module.router)
     app.include_router(health.router, prefix="/api")
     app.include_router(api)

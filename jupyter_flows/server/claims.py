@@ -29,7 +29,7 @@ from sqlalchemy import Select, and_, exists, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from jupyter_flows.run_configs.labels import run_config_type_names
-from jupyter_flows.server.models import AgentModel, FlowRunLabelModel, FlowRunModel
+from jupyter_flows.server.models import AgentModel, FlowRunLabelModel, FlowRunModel, utcnow
 from jupyter_flows.server.orchestration import CLAIMABLE, record_state
 from jupyter_flows.server.slots import slot_full, slot_problem
 
@@ -80,11 +80,14 @@ def claim_one(session: Session, agent: AgentModel, now: datetime, lease_timeout:
     else:
         candidates = list(session.scalars(query.limit(_BATCH)))
     lease_id = uuid.uuid4().hex
-    expires = now + timedelta(seconds=lease_timeout)
     message = f"claimed by agent {agent.name!r} ({agent.id})"
     for run_id in candidates:
         if slot_problem(session, run_id, lock=dialect == "postgresql"):
             continue  # another claimer took the last slot since the query looked
+        # stamped after the count: a run taking a slot another run just freed is claimed
+        # after that one ended in the state history too (``now`` was read before the locks)
+        now = max(now, utcnow())
+        expires = now + timedelta(seconds=lease_timeout)
         result = session.execute(
             update(FlowRunModel)
             .where(and_(FlowRunModel.id == run_id, FlowRunModel.state.in_(CLAIMABLE)))

@@ -117,6 +117,7 @@ class FlowRunModel(Base):
     executor: Mapped[dict[str, Any]]
     labels: Mapped[list[str]]
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(200), doc="what the user called this run")
     scheduled_start: Mapped[datetime]
     state: Mapped[str] = mapped_column(String(32))
     state_message: Mapped[str | None] = mapped_column(Text)
@@ -231,10 +232,13 @@ class AgentModel(Base):
 
 
 class ConcurrencyLimitModel(Base):
-    """At most ``limit`` runs with label ``name`` hold a slot (are Submitted, Running or
-    Cancelling) at once; ``kind`` is "label" (room for "tag" limits later).
+    """A ``kind`` "label" limit: at most ``limit`` flow runs with label ``name`` hold a slot
+    (are Submitted, Running or Cancelling) at once. A ``kind`` "tag" limit: at most
+    ``limit`` task runs tagged ``name`` hold a slot (a ``task_slots`` row of a run that is
+    still Submitted, Running or Cancelling) at once, across all runs.
 
-    Claims lock these rows while they count (:mod:`jupyter_flows.server.slots`)."""
+    Claims and slot requests lock these rows while they count
+    (:mod:`jupyter_flows.server.slots`)."""
 
     __tablename__ = "concurrency_limits"
 
@@ -243,3 +247,18 @@ class ConcurrencyLimitModel(Base):
     limit: Mapped[int]
     created: Mapped[datetime] = mapped_column(default=utcnow)
     updated: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TaskSlotModel(Base):
+    """A task run holding a slot of a tag limit. The slot is held while the row exists and
+    its flow run holds its lease: a run that ends, or whose lease expires, frees its slots
+    with that state change (the rows are deleted then; until then they are not counted)."""
+
+    __tablename__ = "task_slots"
+
+    flow_run_id: Mapped[FlowRunId] = mapped_column(
+        ForeignKey("flow_runs.id", ondelete="CASCADE"), primary_key=True)
+    task_slug: Mapped[str] = mapped_column(String(300), primary_key=True)
+    map_index: Mapped[int] = mapped_column(primary_key=True)
+    tag: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
+    acquired: Mapped[datetime] = mapped_column(default=utcnow)

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from jupyter_flows.server.events import mark_due, next_seqs
@@ -40,6 +40,7 @@ from jupyter_flows.server.models import (
     FlowRunStateModel,
     TaskRunModel,
     TaskRunStateModel,
+    TaskSlotModel,
 )
 
 SCHEDULED = frozenset({"Scheduled", "Retrying"})
@@ -115,8 +116,12 @@ def lease_problem(run: FlowRunModel, lease_id: str | None, now: datetime) -> str
 def apply_state(session: Session, run: FlowRunModel, state: str, message: str | None,
                 now: datetime, lease_timeout: float) -> None:
     """Move ``run`` to ``state`` (already checked), record it, and fix up its lease."""
-    if run.state in LEASED and state not in LEASED and run.labels:
-        mark_due(session)  # it frees a slot: a run held back by a concurrency limit may go
+    if run.state in LEASED and state not in LEASED:
+        # its slots are free: a run held back by a label's limit may go, and its task
+        # runs' tag slots (no longer counted) are cleared
+        if run.labels:
+            mark_due(session)
+        session.execute(delete(TaskSlotModel).where(TaskSlotModel.flow_run_id == run.id))
     run.state = state
     run.state_message = message
     run.state_timestamp = now

@@ -75,7 +75,8 @@ def flow_payload(flow: FlowModel, mask: bool = True) -> Flow:
 
 
 def run_payload(run: FlowRunModel, flow: FlowModel, agent_name: str | None,
-                mask: bool = True, agent_match: AgentMatch | None = None) -> FlowRun:
+                mask: bool = True, agent_match: AgentMatch | None = None,
+                waiting_for: str | None = None) -> FlowRun:
     return FlowRun(
         id=run.id, flow_id=run.flow_id, flow_name=flow.name, project=flow.project,
         flow_version=flow.version,
@@ -89,16 +90,19 @@ def run_payload(run: FlowRunModel, flow: FlowModel, agent_name: str | None,
         lease_expires_at=run.lease_expires_at, last_heartbeat=run.last_heartbeat,
         exit_code=run.exit_code, parent_flow_run_id=run.parent_flow_run_id,
         created=run.created, updated=run.updated,
-        auto_scheduled=run.auto_scheduled, agent_match=agent_match,
+        auto_scheduled=run.auto_scheduled, agent_match=agent_match, waiting_for=waiting_for,
+        name=run.name,
     )
 
 
 def describe_run(session: Session, run: FlowRunModel, mask: bool = True,
-                 agent_match: AgentMatch | None = None) -> FlowRun:
+                 agent_match: AgentMatch | None = None, waiting_for: str | None = None
+                 ) -> FlowRun:
     flow = session.get(FlowModel, run.flow_id)
     assert flow is not None  # foreign key
     agent = session.get(AgentModel, run.agent_id) if run.agent_id else None
-    return run_payload(run, flow, agent.name if agent else None, mask, agent_match)
+    return run_payload(run, flow, agent.name if agent else None, mask, agent_match,
+                       waiting_for)
 
 
 def is_online(agent: AgentModel, now: datetime, agent_timeout: float) -> bool:

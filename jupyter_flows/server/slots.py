@@ -1,4 +1,5 @@
-"""Concurrency limits: how many runs with a label may hold a slot at once.
+"""Concurrency limits: how many flow runs with a label, or task runs with a tag, may hold a
+slot at once.
 
 A run *holds a slot* for each of its labels from its claim until it finishes: while it is
 Submitted, Running or Cancelling (``LEASED``, the states with a lease). Only a claim moves a
@@ -13,24 +14,37 @@ are serialised. On PostgreSQL the claim locks the limit rows of the candidate's 
 (``SELECT ... FOR UPDATE``, in name order) before it counts, so two claimers of runs with a
 shared limited label count one after the other, each seeing the other's committed claim
 (READ COMMITTED takes a new snapshot per statement).
+
+Tag limits count task runs. A task run with a limited tag asks for its slots before its
+first attempt (``take_task_slots``) and gives them back when it ends (``release_task_slots``);
+a slot is a ``task_slots`` row, and counts only while its flow run holds its lease, so a
+flow-run process that dies frees its task runs' slots when the run is marked Crashed or its
+lease expires, with nothing left to clean up by hand. The same locks serialise the counts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, exists, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, delete, exists, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
-from jupyter_flows.server.models import ConcurrencyLimitModel, FlowRunLabelModel, FlowRunModel
+from jupyter_flows.api import TaskSlotGrant
+from jupyter_flows.server.models import (
+    ConcurrencyLimitModel,
+    FlowRunLabelModel,
+    FlowRunModel,
+    TaskSlotModel,
+)
 from jupyter_flows.server.orchestration import LEASED
 
-#: The states in which a run holds a slot of each of its labels.
+#: The states in which a run holds a slot of each of its labels (and its task runs theirs).
 HOLDING = LEASED
 LABEL = "label"
+TAG = "tag"
 
 
-def _in_use(label: ColumnElement[str]) -> ColumnElement[int]:
+def _in_use(label: ColumnElement[str] | InstrumentedAttribute[str]) -> ColumnElement[int]:
     """How many runs with ``label`` hold a slot (a correlated scalar subquery)."""
     holder, holder_label = aliased(FlowRunModel), aliased(FlowRunLabelModel)
     return (select(func.count())
@@ -76,15 +90,23 @@ def usage(session: Session, kind: str | None = None, names: list[str] | None = N
     if lock:
         query = query.with_for_update()
     limits = list(session.scalars(query))
-    if not limits:
-        return []
-    counts: dict[str, int] = dict(session.execute(
-        select(FlowRunLabelModel.label, func.count())
-        .join(FlowRunModel, FlowRunModel.id == FlowRunLabelModel.flow_run_id)
-        .where(FlowRunModel.state.in_(HOLDING),
-               FlowRunLabelModel.label.in_([row.name for row in limits]))
-        .group_by(FlowRunLabelModel.label)).all())
-    return [Usage(row.kind, row.name, row.limit, counts.get(row.name, 0)) for row in limits]
+    counts: dict[tuple[str, str], int] = {}
+    labels = [row.name for row in limits if row.kind == LABEL]
+    if labels:
+        counts.update(((LABEL, name), n) for name, n in session.execute(
+            select(FlowRunLabelModel.label, func.count())
+            .join(FlowRunModel, FlowRunModel.id == FlowRunLabelModel.flow_run_id)
+            .where(FlowRunModel.state.in_(HOLDING), FlowRunLabelModel.label.in_(labels))
+            .group_by(FlowRunLabelModel.label)))
+    tags = [row.name for row in limits if row.kind == TAG]
+    if tags:
+        counts.update(((TAG, name), n) for name, n in session.execute(
+            select(TaskSlotModel.tag, func.count())
+            .join(FlowRunModel, FlowRunModel.id == TaskSlotModel.flow_run_id)
+            .where(FlowRunModel.state.in_(HOLDING), TaskSlotModel.tag.in_(tags))
+            .group_by(TaskSlotModel.tag)))
+    return [Usage(row.kind, row.name, row.limit, counts.get((row.kind, row.name), 0))
+            for row in limits]
 
 
 def slot_problem(session: Session, run_id: str, lock: bool) -> str | None:
@@ -98,5 +120,34 @@ def slot_problem(session: Session, run_id: str, lock: bool) -> str | None:
 
 
 def waiting_message(used: Usage) -> str:
-    return (f"waiting for a slot: {used.kind} {used.name!r} is limited to {used.limit} "
-            f"running ({used.in_use} running)")
+    what = "runs" if used.kind == LABEL else "task runs"
+    return (f"waiting for a slot: {what} with {used.kind} {used.name!r} are limited to "
+            f"{used.limit} at once ({used.in_use} hold one)")
+
+
+def take_task_slots(session: Session, run_id: str, task_slug: str, map_index: int,
+                    tags: list[str], lock: bool) -> TaskSlotGrant:
+    """One slot of each limited tag for this task run, all or none.
+
+    Asking again for slots already held grants them again (a retried request whose answer
+    was lost); tags with no limit need no slot.
+    """
+    held = set(session.scalars(select(TaskSlotModel.tag).where(
+        TaskSlotModel.flow_run_id == run_id, TaskSlotModel.task_slug == task_slug,
+        TaskSlotModel.map_index == map_index)))
+    limited = usage(session, TAG, sorted(set(tags)), lock=lock)
+    for used in limited:
+        if used.name not in held and used.in_use >= used.limit:
+            return TaskSlotGrant(granted=False, message=waiting_message(used))
+    session.add_all(TaskSlotModel(flow_run_id=run_id, task_slug=task_slug,
+                                  map_index=map_index, tag=used.name)
+                    for used in limited if used.name not in held)
+    return TaskSlotGrant(granted=True)
+
+
+def release_task_slots(session: Session, run_id: str, task_slug: str, map_index: int) -> int:
+    """Give back the task run's slots; answers how many it held."""
+    result = session.execute(delete(TaskSlotModel).where(
+        TaskSlotModel.flow_run_id == run_id, TaskSlotModel.task_slug == task_slug,
+        TaskSlotModel.map_index == map_index))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -209,12 +209,9 @@ class FlowConfigWidget(widgets.VBox):
                                            RunConfigError)
         executor, ex_lines = self._build(self.executor_form, executor_from_config,
                                          ExecutorError)
-        schedule, schedule_lines = None, []
-        try:
-            schedule = self.schedule_section.schedule()
-        except ScheduleError as exc:
-            schedule_lines = [f"schedule: {exc}"]
-        self.schedule_section.refresh()
+        schedule = self.schedule_section.refresh()
+        problem = self.schedule_section.problem
+        schedule_lines = [f"schedule: {problem}"] if problem is not None else []
         if rc_lines or ex_lines or schedule_lines:
             self._set_status("Not applied: fix the fields marked in red.", ERROR_COLOR)
             error = (RunConfigError if rc_lines else ExecutorError if ex_lines

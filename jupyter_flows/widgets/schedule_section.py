@@ -41,6 +41,7 @@ class ScheduleSection(widgets.VBox):
     def __init__(self, current: Schedule | None = None) -> None:
         super().__init__()
         self._current = current
+        self.problem: ScheduleError | None = None  # why the fields make no schedule
         kind, value, zone = _prefill(current)
         options = [("No schedule", NONE), ("Every", EVERY), ("Cron", CRON)]
         if kind == KEEP:
@@ -77,25 +78,29 @@ class ScheduleSection(widgets.VBox):
             return make_schedule(cron=text, tz=zone)
         return make_schedule(every=text, tz=zone)
 
-    def refresh(self, now: datetime | None = None) -> None:
-        """Show the fields the kind needs, then the next times or the error."""
+    def refresh(self, now: datetime | None = None) -> Schedule | None:
+        """Show the fields the kind needs, then the next times or the error; returns the
+        schedule built (None when there is none, or ``problem`` says why it cannot be)."""
         kind = self.kind.value
         typed = kind in (EVERY, CRON)
         self.value.layout.display = "" if typed else "none"
         self.zone.layout.display = "" if kind == CRON else "none"
         if typed:
             self.value.placeholder = _PLACEHOLDERS[kind]
+        self.problem = None
         try:
             schedule = self.schedule()
         except ScheduleError as exc:
+            self.problem = exc
             # the magic's messages name its options (--tz: ...); here they name the field
             text = str(exc).removeprefix("--").replace("tz: ", "time zone: ", 1)
             self.error.value = (f"<span style='color:{ERROR_COLOR}'>"
                                 f"{html.escape(text)}</span>")
             self.preview.value = ""
-            return
+            return None
         self.error.value = ""
         self.preview.value = "" if schedule is None else _preview(schedule, self._zone(), now)
+        return schedule
 
     def _zone(self) -> Any:
         from zoneinfo import ZoneInfo

@@ -324,6 +324,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/flow_runs/{flow_run_id}/task_slots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take Slots
+         * @description One slot of each of the task run's limited tags, all or none; ``granted`` False
+         *     (with the reason) when one is full: ask again later. Needs the run's live lease.
+         */
+        post: operations["take_slots_api_flow_runs__flow_run_id__task_slots_post"];
+        /**
+         * Release Slots
+         * @description Give back the task run's slots (``count``: how many it held). No lease is needed: a
+         *     run that lost its lease holds no slots that count.
+         */
+        delete: operations["release_slots_api_flow_runs__flow_run_id__task_slots_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/flows": {
         parameters: {
             query?: never;
@@ -407,6 +433,50 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Limits
+         * @description Every limit by kind and name, with how many runs hold one of its slots now.
+         */
+        get: operations["list_limits_api_limits_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/limits/{kind}/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Limit
+         * @description Create or change the limit; runs already holding slots keep them.
+         */
+        put: operations["set_limit_api_limits__kind___name__put"];
+        post?: never;
+        /**
+         * Delete Limit
+         * @description Remove the limit (its runs are no longer held back); answers what it was.
+         */
+        delete: operations["delete_limit_api_limits__kind___name__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -586,6 +656,33 @@ export interface components {
             flow: components["schemas"]["Flow"];
             flow_run: components["schemas"]["FlowRun"];
             lease: components["schemas"]["Lease"];
+        };
+        /** ConcurrencyLimit */
+        ConcurrencyLimit: {
+            /**
+             * Created
+             * Format: date-time
+             */
+            created: string;
+            /**
+             * In Use
+             * @description slots held now (may exceed limit after it was lowered; nothing is stopped)
+             */
+            in_use: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "label" | "tag";
+            /** Limit */
+            limit: number;
+            /** Name */
+            name: string;
+            /**
+             * Updated
+             * Format: date-time
+             */
+            updated: string;
         };
         /**
          * CronClock
@@ -933,6 +1030,11 @@ export interface components {
             lease_expires_at: string | null;
             /** Max Retries */
             max_retries: number;
+            /**
+             * Name
+             * @description the name given when the run was created
+             */
+            name: string | null;
             /** Parameters */
             parameters: {
                 [key: string]: unknown;
@@ -977,6 +1079,11 @@ export interface components {
              * @description incremented on every state change
              */
             version: number;
+            /**
+             * Waiting For
+             * @description only on GET of one run: why a due run is not claimed although it could be (a concurrency limit of one of its labels is full)
+             */
+            waiting_for: string | null;
         };
         /**
          * FlowRunCreate
@@ -1000,6 +1107,11 @@ export interface components {
             labels?: string[] | null;
             /** Max Retries */
             max_retries?: number | null;
+            /**
+             * Name
+             * @description a name for this run, shown beside its id
+             */
+            name?: string | null;
             /** Parameters */
             parameters?: {
                 [key: string]: unknown;
@@ -1294,6 +1406,14 @@ export interface components {
             expires_at: string;
             /** Lease Id */
             lease_id: string;
+        };
+        /** LimitSet */
+        LimitSet: {
+            /**
+             * Limit
+             * @description flow runs with this label (Submitted, Running or Cancelling), or task runs with this tag (Running), that may hold a slot at once
+             */
+            limit: number;
         };
         /** LogEvent */
         LogEvent: {
@@ -1710,6 +1830,33 @@ export interface components {
              * @description when the state was entered; older writes never replace newer
              */
             timestamp?: string | null;
+        };
+        /** TaskSlotGrant */
+        TaskSlotGrant: {
+            /**
+             * Granted
+             * @description the task run holds a slot of each limited tag now; when False it holds none and should ask again
+             */
+            granted: boolean;
+            /**
+             * Message
+             * @description why not: which tag is at its limit
+             */
+            message: string | null;
+        };
+        /**
+         * TaskSlotRequest
+         * @description A task run of a leased flow run asks for one slot of each limited tag it has.
+         */
+        TaskSlotRequest: {
+            /** Lease Id */
+            lease_id: string;
+            /** Map Index */
+            map_index?: number | null;
+            /** Tags */
+            tags: string[];
+            /** Task Slug */
+            task_slug: string;
         };
         /** TaskSpec */
         "TaskSpec-Input": {
@@ -2503,6 +2650,82 @@ export interface operations {
             };
         };
     };
+    take_slots_api_flow_runs__flow_run_id__task_slots_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                flow_run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskSlotRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskSlotGrant"];
+                };
+            };
+            /** @description the lease is not valid (the run was taken away, or is not running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    release_slots_api_flow_runs__flow_run_id__task_slots_delete: {
+        parameters: {
+            query: {
+                map_index?: number | null;
+                task_slug: string;
+            };
+            header?: never;
+            path: {
+                flow_run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WriteCount"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_flows_api_flows_get: {
         parameters: {
             query?: {
@@ -2733,6 +2956,103 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    list_limits_api_limits_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConcurrencyLimit"][];
+                };
+            };
+        };
+    };
+    set_limit_api_limits__kind___name__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                kind: "label" | "tag";
+                /** @description the label the limit counts runs by */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LimitSet"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConcurrencyLimit"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_limit_api_limits__kind___name__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                kind: "label" | "tag";
+                /** @description the label the limit counts runs by */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConcurrencyLimit"];
+                };
+            };
+            /** @description no such limit */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -85,7 +85,7 @@ export function flowRun(overrides: Partial<FlowRun> = {}): FlowRun {
     state_message: 'created', state_timestamp: '2026-01-01T00:00:00Z', version: 1, run_count: 0,
     max_retries: 0, agent_id: null, agent_name: null, lease_expires_at: null, last_heartbeat: null,
     exit_code: null, created: '2026-01-01T00:00:00Z', updated: '2026-01-01T00:00:00Z',
-    agent_match: null, auto_scheduled: false, parent_flow_run_id: null,
+    agent_match: null, auto_scheduled: false, parent_flow_run_id: null, waiting_for: null, name: null,
     ...overrides
   };
 }

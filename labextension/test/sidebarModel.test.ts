@@ -48,6 +48,21 @@ describe('SidebarModel', () => {
     expect(calls.filter(c => c.endPoint.startsWith('flow_runs/')).map(c => c.endPoint)).toEqual(['flow_runs/w']);
   });
 
+  it('says when a concurrency limit holds a waiting run back', async () => {
+    const held = flowRun({ id: 'h', state: 'Scheduled', labels: ['db'] });
+    const reason = "waiting for a slot: runs with label 'db' are limited to 1 at once (1 hold one)";
+    const { api } = fakeApi({
+      config: CONFIG,
+      flows: { items: [flow()], total: 1, limit: 200, offset: 0 },
+      flow_runs: { items: [held], total: 1, limit: 50, offset: 0 },
+      'flow_runs/h': { ...held, agent_match: { matched: true, agent_ids: ['a1'], explanation: '1 online agent(s) can run it' }, waiting_for: reason },
+      agents: [AGENT]
+    });
+    const model = new SidebarModel(api);
+    await model.refresh();
+    expect(model.unmatchedReason(held)).toBe(reason);
+  });
+
   it('passes the filters to the backend', async () => {
     const { api, calls } = fakeApi({
       config: CONFIG,

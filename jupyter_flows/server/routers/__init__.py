@@ -14,6 +14,8 @@
     POST /api/flow_runs/{id}/infrastructure_failure  InfrastructureFailure -> FlowRun
     POST /api/flow_runs/{id}/task_runs             TaskRunStatesWrite -> WriteCount
     GET  /api/flow_runs/{id}/task_runs             -> [TaskRun]
+    POST /api/flow_runs/{id}/task_slots            TaskSlotRequest -> TaskSlotGrant (409 lease)
+    DELETE /api/flow_runs/{id}/task_slots?task_slug&map_index -> WriteCount
     POST /api/flow_runs/{id}/logs                  [LogWrite] -> WriteCount
     GET  /api/flow_runs/{id}/logs?after&limit      -> LogPage
     POST /api/agents                               AgentCreate -> Agent (same name, same id)
@@ -21,6 +23,9 @@
     GET  /api/agents/{id}                          -> Agent
     POST /api/agents/{id}/heartbeat                -> Agent
     POST /api/agents/{id}/claim?wait=SECONDS       -> Claim, or 204 when nothing is due
+    GET  /api/limits                               -> [ConcurrencyLimit]
+    PUT  /api/limits/{label|tag}/{name}            LimitSet -> ConcurrencyLimit
+    DELETE /api/limits/{label|tag}/{name}          -> ConcurrencyLimit (404 none)
     GET  /api/health                               -> Health (no API key needed)
 
 Payloads are in :mod:`jupyter_flows.api`.

@@ -30,6 +30,7 @@ from jupyter_flows.server.models import (
     utcnow,
 )
 from jupyter_flows.server.orchestration import (
+    CLAIMABLE,
     LEASED,
     apply_state,
     crash,
@@ -44,6 +45,7 @@ from jupyter_flows.server.runs import (
     not_found,
     run_payload,
 )
+from jupyter_flows.server.slots import slot_problem
 
 router = APIRouter(prefix="/flow_runs", tags=["flow runs"])
 
@@ -112,7 +114,7 @@ def create_flow_run(body: FlowRunCreate, backend: BackendDep, response: Response
             flow_id=flow.id, parameters=body.parameters,
             run_config=_override(flow.run_config, body.run_config),
             executor=_override(flow.executor, body.executor), labels=labels,
-            idempotency_key=body.idempotency_key, parent_flow_run_id=parent,
+            idempotency_key=body.idempotency_key, name=body.name, parent_flow_run_id=parent,
             scheduled_start=body.scheduled_start or now, state="Scheduled",
             state_message="created", state_timestamp=now, version=1, run_count=0,
             max_retries=flow.max_retries if body.max_retries is None else body.max_retries,
@@ -191,9 +193,13 @@ def get_flow_run(flow_run_id: str, backend: BackendDep) -> FlowRun:
 
     def work(session: Session) -> FlowRun:
         run = load_run(session, flow_run_id, backend.db.kind)
-        match = agent_match(session, run.labels, (run.run_config or {}).get("type"), utcnow(),
+        now = utcnow()
+        match = agent_match(session, run.labels, (run.run_config or {}).get("type"), now,
                             settings.agent_timeout)
-        return describe_run(session, run, agent_match=match)
+        waiting = None
+        if run.state in CLAIMABLE and run.scheduled_start <= now and run.labels:
+            waiting = slot_problem(session, run.id, lock=False)
+        return describe_run(session, run, agent_match=match, waiting_for=waiting)
 
     return backend.db.run(work, write=False)
 

@@ -26,7 +26,7 @@ NameArg = Annotated[str, Path(min_length=1, max_length=NAME_MAX,
 def _payload(session: Session, used: Usage) -> ConcurrencyLimit:
     row = session.get(ConcurrencyLimitModel, (used.kind, used.name))
     assert row is not None
-    return ConcurrencyLimit(kind=row.kind, name=row.name, limit=row.limit,  # type: ignore[arg-type]
+    return ConcurrencyLimit(kind=row.kind, name=row.name, limit=row.limit,
                             in_use=used.in_use, created=row.created, updated=row.updated)
 
 

@@ -74,8 +74,7 @@ def _create_flow_run(flow_id: str | None = None, flow_name: str | None = None,
     version ``flow_id``) and return its id; the run starts when an agent takes it.
 
     ``idempotency_key`` defaults to this task run's identity in the parent flow run, so a
-    retry returns the run already made. ``run_name`` is only logged: runs have no name in
-    this backend.
+    retry returns the run already made. ``run_name`` names the run (shown beside its id).
     """
     if (flow_id is None) == (flow_name is None):
         raise ValueError("create_flow_run: give exactly one of flow_id and flow_name")
@@ -90,7 +89,7 @@ def _create_flow_run(flow_id: str | None = None, flow_name: str | None = None,
             flow_id, flow_name=flow_name, project=project_name or None,
             parameters=dict(parameters or {}), labels=None if labels is None else list(labels),
             run_config=config, idempotency_key=key, scheduled_start=scheduled_start_time,
-            parent_flow_run_id=_parent_flow_run_id())
+            parent_flow_run_id=_parent_flow_run_id(), name=run_name)
     named = f" {run_name!r}" if run_name else ""
     logger.info("created flow run%s %s of %r (%s), idempotency key %r", named, run.id,
                 run.flow_name, run.state, key)

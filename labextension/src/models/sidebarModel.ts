@@ -3,11 +3,12 @@
  */
 import { ISignal, Signal } from '@lumino/signaling';
 
-import type { Agent, AgentMatch, BackendConfig, Flow, FlowRun, FlowSchedule } from '../types';
+import type { Agent, BackendConfig, Flow, FlowRun, FlowSchedule } from '../types';
 import type { BackendAPI } from './api';
 import { APIError, errorText } from './errors';
 import { EventFeed } from './eventFeed';
 import { isFinished, stateCategory } from './states';
+import { waitingReason } from './waiting';
 
 export interface RunFilter {
   flowName: string | null;
@@ -83,7 +84,8 @@ export class SidebarModel {
   runsTotal = 0;
   agents: Agent[] = [];
   /** The backend's answer to "can an online agent take this run?", for waiting runs. */
-  matches = new Map<string, AgentMatch>();
+  /** Why each waiting run waits, when it says: no agent can take it, or a concurrency limit. */
+  matches = new Map<string, string>();
   /** The schedule of each flow (by name) whose latest version has one. */
   schedules = new Map<string, FlowSchedule>();
   filter: RunFilter = { flowName: null, state: null };
@@ -102,13 +104,12 @@ export class SidebarModel {
     return [...names].sort();
   }
 
-  /** Why no online agent can take this waiting run, or null. */
+  /** Why this waiting run is not taken (no online agent can, or a limit is full), or null. */
   unmatchedReason(run: FlowRun): string | null {
     if (stateCategory(run.state) !== 'waiting') {
       return null;
     }
-    const match = this.matches.get(run.id);
-    return match && !match.matched ? match.explanation : null;
+    return this.matches.get(run.id) ?? null;
   }
 
   get isFollowing(): boolean {
@@ -211,15 +212,13 @@ export class SidebarModel {
     return new Map(found);
   }
 
-  private async _lookUpMatches(runs: FlowRun[]): Promise<Map<string, AgentMatch>> {
+  private async _lookUpMatches(runs: FlowRun[]): Promise<Map<string, string>> {
     const waiting = runs.filter(run => stateCategory(run.state) === 'waiting').slice(0, MATCH_LOOKUPS);
-    const found = await Promise.all(
-      waiting.map(run => this.api.run(run.id).then(full => [run.id, full.agent_match] as const))
-    );
-    const matches = new Map<string, AgentMatch>();
-    for (const [id, match] of found) {
-      if (match) {
-        matches.set(id, match);
+    const found = await Promise.all(waiting.map(run => this.api.run(run.id).then(full => [run.id, waitingReason(full)] as const)));
+    const matches = new Map<string, string>();
+    for (const [id, reason] of found) {
+      if (reason) {
+        matches.set(id, reason);
       }
     }
     return matches;
@@ -229,3 +228,4 @@ export class SidebarModel {
   private _feed: EventFeed | null = null;
   private _refreshTimer: ReturnType<typeof setTimeout> | null = null;
 }
+

@@ -18,6 +18,7 @@ import {
 import { parameterFields } from '../models/params';
 import { RunModel } from '../models/runModel';
 import { stateCategory, stateClass } from '../models/states';
+import { waitingReason } from '../models/waiting';
 import type { FlowRun, JSONValue, LogRecord } from '../types';
 import { renderDag } from './dagView';
 import { h, replaceChildren } from './dom';
@@ -166,8 +167,8 @@ export class RunView extends Widget {
     replaceChildren(
       this._banner,
       model.error ? h('div', { class: 'jp-flows-error' }, model.error) : null,
-      run?.agent_match && !run.agent_match.matched && stateCategory(run.state) === 'waiting'
-        ? h('div', { class: 'jp-flows-warning jp-flows-run-unmatched' }, `⚠ ${run.agent_match.explanation}`)
+      run && stateCategory(run.state) === 'waiting' && waitingReason(run)
+        ? h('div', { class: 'jp-flows-warning jp-flows-run-unmatched' }, `⚠ ${waitingReason(run)}`)
         : null
     );
     if (model.layout) {
