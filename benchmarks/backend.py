@@ -5,6 +5,7 @@
 
 Starts uvicorn on a temporary SQLite file and measures, through the HTTP client:
 
+* runs created per second: one request per run (1 and 4 client threads) and in batches;
 * create -> claimed latency with one agent long-polling (runs created one at a time, each
   after the previous was claimed): the time from sending the create request to the agent
   receiving the claim;
@@ -120,6 +121,40 @@ def throughput(url: str, runs: int, agents: int) -> float:
         thread.join()
     creator.close()
     return runs / elapsed
+
+
+def creation_rates(url: str, runs: int) -> dict[str, float]:
+    """Runs created per second: one request per run from 1 and from 4 client threads, and
+    ``Client.create_flow_runs`` (batches of up to 1,000 runs per request)."""
+    creator = Client(url)
+    flow = creator.register_flow("creation", {"tasks": []})
+    for _ in range(20):  # warm up the server's caches and the connection
+        creator.create_flow_run(flow.id)
+    rates: dict[str, float] = {}
+    started = time.perf_counter()
+    for _ in range(runs):
+        creator.create_flow_run(flow.id)
+    rates["one request per run, 1 client"] = runs / (time.perf_counter() - started)
+
+    def create_some(count: int) -> None:
+        with Client(url) as client:
+            for _ in range(count):
+                client.create_flow_run(flow.id)
+
+    threads = [threading.Thread(target=create_some, args=(runs // 4,)) for _ in range(4)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    rates["one request per run, 4 client threads"] = (runs // 4 * 4) / (
+        time.perf_counter() - started)
+    started = time.perf_counter()
+    creator.create_flow_runs([{"flow_id": flow.id, "parameters": {}}] * (runs * 4))
+    rates["Client.create_flow_runs (POST /api/flow_runs/batch)"] = runs * 4 / (
+        time.perf_counter() - started)
+    creator.close()
+    return rates
 
 
 def _noop() -> int:
@@ -292,7 +327,9 @@ def main() -> None:
                         help="runs of an every-2-seconds schedule, through a real local agent")
     parser.add_argument("--scheduled-flows", type=int, default=1000,
                         help="flows with active schedules for one scheduler pass")
-    measures = ["claim", "agent", "cancel", "throughput", "lateness", "scheduler"]
+    parser.add_argument("--create-runs", type=int, default=1000,
+                        help="runs created one request each (4x as many in batches)")
+    measures = ["claim", "create", "agent", "cancel", "throughput", "lateness", "scheduler"]
     parser.add_argument("--only", choices=measures)
     args = parser.parse_args()
     wanted = {args.only} if args.only else set(measures)
@@ -306,6 +343,11 @@ def main() -> None:
                          f"p95 {percentile(latencies, 0.95) * 1000:.1f} ms, "
                          f"max {max(latencies) * 1000:.1f} ms, "
                          f"mean {statistics.mean(latencies) * 1000:.1f} ms"))
+        if "create" in wanted:
+            with running_server(Path(tmp) / "create.db") as url:
+                rates = creation_rates(url, args.create_runs)
+            rows.extend((f"runs created per second, {how}", f"{rate:.0f}")
+                        for how, rate in rates.items())
         for warm in (False, True) if "agent" in wanted else ():
             with running_server(Path(tmp) / f"agent-{warm}.db") as url:
                 through_agent = agent_latency(url, tmp, args.agent_runs, warm)

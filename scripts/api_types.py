@@ -25,9 +25,15 @@ GENERATED = EXTENSION / "src" / "api.gen.ts"
 
 
 def openapi_document() -> dict[str, Any]:
-    from jupyter_flows.server.app import create_app
+    """The server's OpenAPI document; the app is built on a throwaway database, so neither
+    the user's backend file nor its schema revision is touched."""
+    import tempfile
 
-    return create_app().openapi()
+    from jupyter_flows.server.app import create_app
+    from jupyter_flows.server.settings import Settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        return create_app(Settings(database_url=f"sqlite:///{tmp}/openapi.db")).openapi()
 
 
 def document_text() -> str:

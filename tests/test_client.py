@@ -85,6 +85,22 @@ def test_a_run_from_registration_to_success(client):
     assert client.health().database == "sqlite"
 
 
+def test_many_runs_are_created_in_batches_in_order(client):
+    # labelled, so that no label-less agent of the other tests claims these runs
+    flow = client.register_flow("batched", FlowSpec.model_validate(
+        spec_json("batched", params={"i": False})), labels=["batched-only"])
+    runs = client.create_flow_runs({"flow_id": flow.id, "parameters": {"i": i},
+                                    "idempotency_key": f"i-{i}"} for i in range(1200))
+    assert [r.parameters["i"] for r in runs] == list(range(1200))  # two batches, in order
+    assert client.list_flow_runs(flow.id, limit=1).total == 1200
+    again = client.create_flow_runs([{"flow_id": flow.id, "idempotency_key": "i-7"}])
+    assert [r.id for r in again] == [runs[7].id]
+    with pytest.raises(BackendError, match=r"runs\[1\]: flow 'batched' has no parameter 'j'"):
+        client.create_flow_runs([{"flow_id": flow.id}, {"flow_id": flow.id,
+                                                        "parameters": {"j": 1}}])
+    assert client.list_flow_runs(flow.id, limit=1).total == 1200
+
+
 def test_refusals_raise_conflict_error_with_the_reason(client):
     client.register_flow("conflicts", {"tasks": []})
     run = client.create_flow_run(flow_name="conflicts")

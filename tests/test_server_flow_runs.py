@@ -255,3 +255,60 @@ async def test_a_child_run_records_its_parent_and_the_parent_lists_its_children(
                                                       "parent_flow_run_id": "f" * 32})
     assert unknown.status_code == 404 and "flow run" in unknown.text
     assert (await http.get("/api/flow_runs", params={"parent": "f" * 32})).status_code == 404
+
+
+async def test_a_batch_creates_its_runs_in_order_as_single_creates_would(http):
+    etl = await register(http, labels=["gpu"], spec=spec_json("etl", params={"day": True}))
+    other = await register(http, name="other")
+    response = await http.post("/api/flow_runs/batch", json={"runs": [
+        {"flow_id": etl["id"], "parameters": {"day": 1}, "name": "first"},
+        {"flow_name": "other", "labels": ["cpu"]},
+        {"flow_id": etl["id"], "parameters": {"day": 2}, "idempotency_key": "d2"},
+    ]})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["created"] == 3
+    runs = body["runs"]
+    assert [r["flow_id"] for r in runs] == [etl["id"], other["id"], etl["id"]]
+    assert [r["parameters"] for r in runs] == [{"day": 1}, {}, {"day": 2}]
+    assert [r["labels"] for r in runs] == [["gpu"], ["cpu"], ["gpu"]]
+    assert runs[0]["name"] == "first" and {r["state"] for r in runs} == {"Scheduled"}
+    for run in runs:  # as stored: read back, with its first state in the history
+        assert (await http.get(f"/api/flow_runs/{run['id']}")).json()["state"] == "Scheduled"
+        history = (await http.get(f"/api/flow_runs/{run['id']}/states")).json()
+        assert [(s["state"], s["message"]) for s in history] == [("Scheduled", "created")]
+    labelled = (await http.get("/api/flow_runs", params={"labels": "gpu"})).json()
+    assert labelled["total"] == 2
+    agent = (await http.post("/api/agents", json={"name": "a", "labels": ["cpu"]})).json()
+    claim = await http.post(f"/api/agents/{agent['id']}/claim", params={"wait": 0})
+    assert claim.json()["flow_run"]["id"] == runs[1]["id"]
+
+
+async def test_a_batch_answers_runs_of_used_keys_and_makes_each_key_once(http):
+    flow = await register(http)
+    first = await create(http, flow_id=flow["id"], idempotency_key="k1")
+    response = await http.post("/api/flow_runs/batch", json={"runs": [
+        {"flow_id": flow["id"], "idempotency_key": "k1", "parameters": {"ignored": 1}},
+        {"flow_id": flow["id"], "idempotency_key": "k2"},
+        {"flow_id": flow["id"], "idempotency_key": "k2"},
+    ]})
+    body = response.json()
+    assert response.status_code == 201 and body["created"] == 1
+    ids = [r["id"] for r in body["runs"]]
+    assert ids[0] == first["id"] and ids[1] == ids[2] != ids[0]
+    assert (await http.get("/api/flow_runs")).json()["total"] == 2
+
+
+async def test_a_refused_run_refuses_its_batch_naming_it_and_stores_nothing(http):
+    flow = await register(http)
+    response = await http.post("/api/flow_runs/batch", json={"runs": [
+        {"flow_id": flow["id"]}, {"flow_id": flow["id"], "parameters": {"x": 1}}]})
+    assert response.status_code == 422
+    assert response.json()["detail"] == ("runs[1]: flow 'etl' has no parameter 'x'; its "
+                                         "parameters are: none")
+    missing = await http.post("/api/flow_runs/batch", json={"runs": [{"flow_name": "nope"}]})
+    assert missing.status_code == 404 and missing.json()["detail"] == "runs[0]: no flow 'nope'"
+    too_many = await http.post("/api/flow_runs/batch", json={
+        "runs": [{"flow_id": flow["id"]}] * 1001})
+    assert too_many.status_code == 422 and too_many.json()["detail"][0]["loc"] == ["body", "runs"]
+    assert (await http.get("/api/flow_runs")).json()["total"] == 0

@@ -56,6 +56,8 @@ LIST_MAX = 10_000
 FILTER_MAX = 100
 #: Items in one batch of log records or task-run states.
 BATCH_MAX = 10_000
+#: Flow runs one batch creates (one write transaction: kept short so claims wait little).
+RUN_BATCH_MAX = 1_000
 #: Retries of a run or a task.
 RETRIES_MAX = 10_000
 #: Nesting levels of a JSON value inside a field (a body's own limit is a server setting).

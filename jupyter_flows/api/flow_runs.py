@@ -10,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 from jupyter_flows.api._checks import check_executor, check_run_config
 from jupyter_flows.api.base import WireIn, WireOut, check_state
 from jupyter_flows.api.bounds import (
+    RUN_BATCH_MAX,
     ExitCode,
     JsonObject,
     Labels,
@@ -52,6 +53,12 @@ class FlowRunCreate(WireIn):
         if self.flow_id is not None and (self.flow_version is not None or self.project):
             raise ValueError("flow_version and project go with flow_name, not flow_id")
         return self
+
+
+class FlowRunBatch(WireIn):
+    """Many runs to create at once (``POST /api/flow_runs/batch``)."""
+
+    runs: list[FlowRunCreate] = Field(min_length=1, max_length=RUN_BATCH_MAX)
 
 
 class AgentMatch(WireOut):
@@ -135,3 +142,9 @@ class InfrastructureFailure(WireIn):
     lease_id: LeaseId | None = Field(None, max_length=32)
     exit_code: ExitCode | None = None
     message: Message = ""
+
+
+class FlowRunBatchResult(WireOut):
+    runs: list[FlowRun] = Field(description="one per run asked for, in order")
+    created: int = Field(description="how many are new (the rest existed for their "
+                                     "idempotency keys)")

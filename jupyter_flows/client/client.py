@@ -22,6 +22,8 @@ from jupyter_flows.api import (
     FlowRegistration,
     FlowRemoval,
     FlowRun,
+    FlowRunBatch,
+    FlowRunBatchResult,
     FlowRunCreate,
     FlowRunId,
     FlowSchedule,
@@ -47,6 +49,7 @@ from jupyter_flows.api import (
     TaskSlotRequest,
     WriteCount,
 )
+from jupyter_flows.api.bounds import RUN_BATCH_MAX
 from jupyter_flows.client.stream import FeedEvent, follow_changes, follow_run
 from jupyter_flows.client.transport import Transport
 from jupyter_flows.errors import BackendError
@@ -215,6 +218,23 @@ class Client:
             else FlowRunId(parent_flow_run_id))
         data = self._post("/api/flow_runs", _body(body), idempotent=idempotency_key is not None)
         return FlowRun.model_validate(data)
+
+    def create_flow_runs(self, runs: Iterable[FlowRunCreate | Mapping[str, Any]]
+                         ) -> list[FlowRun]:
+        """Many runs at once, in batches of up to ``RUN_BATCH_MAX`` (one transaction each:
+        a refused run fails its batch, naming its index); answers one run per request, in
+        order (an existing one for an idempotency key already used). Each item takes the
+        fields of :meth:`create_flow_run` (``flow_id`` or ``flow_name``, ``parameters``...)."""
+        items = [item if isinstance(item, FlowRunCreate) else FlowRunCreate(**item)
+                 for item in runs]
+        made: list[FlowRun] = []
+        for start in range(0, len(items), RUN_BATCH_MAX):
+            body = FlowRunBatch(runs=items[start:start + RUN_BATCH_MAX])
+            # safe to send again only when every run carries an idempotency key
+            again = all(item.idempotency_key is not None for item in body.runs)
+            data = self._post("/api/flow_runs/batch", _body(body), idempotent=again)
+            made.extend(FlowRunBatchResult.model_validate(data).runs)
+        return made
 
     def get_flow_run(self, flow_run_id: str) -> FlowRun:
         """The run, with ``agent_match`` telling whether an online agent can take it."""

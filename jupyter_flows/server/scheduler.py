@@ -30,41 +30,35 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import partial
-from typing import Any, TypeVar, cast
+from typing import Any
 
-from sqlalchemy import Table, and_, delete, func, insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import Session
 
 from jupyter_flows.api import FlowRunId
 from jupyter_flows.schedules import ClockEvent, Schedule
 from jupyter_flows.server.db import Database
-from jupyter_flows.server.events import changes_of, mark_changed, mark_due
+from jupyter_flows.server.events import mark_changed
 from jupyter_flows.server.models import (
     FlowModel,
-    FlowRunLabelModel,
     FlowRunModel,
-    FlowRunStateModel,
     new_id,
     utcnow,
 )
+from jupyter_flows.server.run_inserts import chunks, insert_runs
 from jupyter_flows.server.settings import Settings
 
 _log = logging.getLogger("jupyter_flows.server.scheduler")
-T = TypeVar("T")
 #: What a pass found for one flow: (flow id, its missing upcoming events, a missed event)
 _Todo = tuple[str, list[ClockEvent], "ClockEvent | None"]
 
 KEY_PREFIX = "scheduled:"
 #: Flows whose runs one write transaction of a pass makes, at most.
 WRITE_BATCH = 100
-#: Runs one INSERT statement carries, at most.
-INSERT_ROWS = 500
 #: How far back a "latest" missed run is looked for, at most.
 MISSED_LOOKBACK = timedelta(days=366)
 
@@ -191,37 +185,6 @@ def _run_values(flow: FlowModel, event: ClockEvent, now: datetime, message: str
     }
 
 
-def _create(session: Session, dialect: str, rows: list[dict[str, Any]], now: datetime
-            ) -> list[FlowRunId]:
-    """Insert these runs, except those of a (flow, time) some scheduler already made, with
-    their first state and labels, in a few statements; returns the ids inserted."""
-    if not rows:
-        return []
-    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
-    inserted: set[str] = set()
-    # one cached statement, executemany: SQLAlchemy batches it into multi-row INSERTs
-    # ("insertmanyvalues") within the drivers' bound-parameter limits, without compiling a
-    # statement per batch as .values([...]) would
-    table = cast(Table, FlowRunModel.__table__)
-    statement = upsert(table).on_conflict_do_nothing().returning(table.c.id)
-    for chunk in _chunks(rows, INSERT_ROWS):
-        inserted.update(session.execute(statement, list(chunk)).scalars())
-    made = [row for row in rows if row["id"] in inserted]
-    if not made:
-        return []
-    # each run's first event (seq 1), as record_state writes it, without reloading the runs
-    session.execute(insert(FlowRunStateModel), [
-        {"flow_run_id": row["id"], "seq": 1, "state": "Scheduled",
-         "message": row["state_message"], "timestamp": now, "version": 1} for row in made])
-    labels = [{"flow_run_id": row["id"], "label": label} for row in made
-              for label in row["labels"]]
-    if labels:
-        session.execute(insert(FlowRunLabelModel), labels)
-    changes_of(session).runs.update(row["id"] for row in made)
-    mark_due(session)  # waiting claims look again, and sleep until the first is due
-    return [FlowRunId(row["id"]) for row in made]
-
-
 def missing_events(schedule: Schedule, existing: set[str | None], now: datetime,
                    limits: ScheduleLimits) -> list[ClockEvent]:
     return [e for e in wanted_events(schedule, now, limits)
@@ -245,7 +208,7 @@ def schedule_flow(session: Session, dialect: str, flow: FlowModel, now: datetime
 
 def make_runs(session: Session, dialect: str, flow: FlowModel, events: Sequence[ClockEvent],
               missed: ClockEvent | None, now: datetime) -> list[FlowRunId]:
-    return _create(session, dialect, _rows(flow, events, missed, now), now)
+    return insert_runs(session, dialect, _rows(flow, events, missed, now), now)
 
 
 def _rows(flow: FlowModel, events: Sequence[ClockEvent], missed: ClockEvent | None,
@@ -292,14 +255,14 @@ class Scheduler:
         todo = self.db.run(lambda session: self._look(session, now), write=False)
         created: list[FlowRunId] = []
         # a few write transactions per pass, not one per flow (each commit costs a sync)
-        for batch in _chunks(todo, WRITE_BATCH):
+        for batch in chunks(todo, WRITE_BATCH):
             created += self.db.run(partial(self._make, batch=batch, now=now))
         return created
 
     def _look(self, session: Session, now: datetime) -> list[_Todo]:
         flows = scheduled_flows(session)
         existing: dict[str, set[str | None]] = {}
-        for chunk in _chunks([f.id for f in flows], 500):
+        for chunk in chunks([f.id for f in flows], 500):
             for flow_id, key in session.execute(
                     select(FlowRunModel.flow_id, FlowRunModel.idempotency_key).where(
                         FlowRunModel.flow_id.in_(chunk), FlowRunModel.auto_scheduled.is_(True),
@@ -328,7 +291,7 @@ class Scheduler:
             session, only=[flow_id for flow_id, _, _ in batch])}
         rows = [row for flow_id, events, missed in batch if flow_id in flows
                 for row in _rows(flows[flow_id], events, missed, now)]
-        return _create(session, self.db.kind, rows, now)
+        return insert_runs(session, self.db.kind, rows, now)
 
     async def run_forever(self, interval: float) -> None:
         """A pass every ``interval`` seconds until cancelled; errors are logged, never fatal."""
@@ -343,8 +306,3 @@ class Scheduler:
                 if created:
                     _log.info("scheduled %d flow run(s)", len(created))
             await asyncio.sleep(interval)
-
-
-def _chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]

@@ -350,6 +350,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/flow_runs/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Flow Runs
+         * @description Many runs in one transaction, all or none (a refused one names its index); each
+         *     answered in order, an existing one for an idempotency key already used.
+         */
+        post: operations["create_flow_runs_api_flow_runs_batch_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/flows": {
         parameters: {
             query?: never;
@@ -1084,6 +1105,27 @@ export interface components {
              * @description only on GET of one run: why a due run is not claimed although it could be (a concurrency limit of one of its labels is full)
              */
             waiting_for: string | null;
+        };
+        /**
+         * FlowRunBatch
+         * @description Many runs to create at once (``POST /api/flow_runs/batch``).
+         */
+        FlowRunBatch: {
+            /** Runs */
+            runs: components["schemas"]["FlowRunCreate"][];
+        };
+        /** FlowRunBatchResult */
+        FlowRunBatchResult: {
+            /**
+             * Created
+             * @description how many are new (the rest existed for their idempotency keys)
+             */
+            created: number;
+            /**
+             * Runs
+             * @description one per run asked for, in order
+             */
+            runs: components["schemas"]["FlowRun"][];
         };
         /**
          * FlowRunCreate
@@ -2713,6 +2755,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WriteCount"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_flow_runs_api_flow_runs_batch_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FlowRunBatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowRunBatchResult"];
                 };
             };
             /** @description Validation Error */

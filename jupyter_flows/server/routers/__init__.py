@@ -6,6 +6,8 @@
     GET  /api/flows/{id}                           -> Flow
     POST /api/flow_runs                            FlowRunCreate -> FlowRun
                                                    (201 new, 200 same idempotency_key)
+    POST /api/flow_runs/batch                      FlowRunBatch -> FlowRunBatchResult
+                                                   (up to 1,000 runs, all or none)
     GET  /api/flow_runs?flow_id&flow_name&state&labels&limit&offset -> Page[FlowRun]
     GET  /api/flow_runs/{id}                       -> FlowRun with agent_match
     POST /api/flow_runs/{id}/state                 StateWrite -> FlowRun (409 refused)

@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from sqlalchemy import exists, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from jupyter_flows.api import (
     FlowRun,
+    FlowRunBatch,
+    FlowRunBatchResult,
     FlowRunCreate,
-    FlowSpec,
     HeartbeatAck,
     InfrastructureFailure,
     Page,
     RunHeartbeat,
 )
 from jupyter_flows.api.bounds import FILTER_MAX, INT64_MAX, NAME_MAX
-from jupyter_flows.core.parameter import parameters_problem
 from jupyter_flows.server.deps import BackendDep
 from jupyter_flows.server.models import (
     AgentModel,
@@ -35,14 +34,13 @@ from jupyter_flows.server.orchestration import (
     apply_state,
     crash,
     lease_problem,
-    record_state,
 )
+from jupyter_flows.server.run_creation import create_runs
 from jupyter_flows.server.runs import (
     agent_match,
     conflict,
     describe_run,
     load_run,
-    not_found,
     run_payload,
 )
 from jupyter_flows.server.slots import slot_problem
@@ -50,88 +48,25 @@ from jupyter_flows.server.slots import slot_problem
 router = APIRouter(prefix="/flow_runs", tags=["flow runs"])
 
 
-def _override(base: dict[str, Any], override: dict[str, Any] | None) -> dict[str, Any]:
-    """An override of the same ``type`` (or without one) updates the flow's config; one of
-    another type replaces it."""
-    if override is None:
-        return dict(base)
-    if override.get("type", base.get("type")) != base.get("type"):
-        return dict(override)
-    return {**base, **override}
-
-
-def _resolve_flow(session: Session, body: FlowRunCreate) -> FlowModel:
-    if body.flow_id is not None:
-        flow = session.get(FlowModel, body.flow_id)
-        if flow is None:
-            raise not_found("flow", body.flow_id)
-        if flow.archived is not None:
-            raise conflict(f"flow {flow.name!r} version {flow.version} is archived: register "
-                           f"it again to run it")
-        return flow
-    query = select(FlowModel).where(FlowModel.name == body.flow_name,
-                                    FlowModel.archived.is_(None))
-    if body.project is not None:
-        query = query.where(FlowModel.project == body.project)
-    if body.flow_version is not None:
-        query = query.where(FlowModel.version == body.flow_version)
-    flows = list(session.scalars(query.order_by(FlowModel.version.desc())))
-    where = f"flow {body.flow_name!r}" + (f" in project {body.project!r}" if body.project else "")
-    if not flows:
-        version = f" version {body.flow_version}" if body.flow_version is not None else ""
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no {where}{version}")
-    projects = sorted({f.project for f in flows})
-    if len(projects) > 1:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            detail=f"{where} exists in several projects ({', '.join(projects)}); "
-                                   f"give project")
-    return flows[0]
-
-
 @router.post("", response_model=FlowRun, status_code=status.HTTP_201_CREATED,
              responses={200: {"description": "a run with this idempotency_key already existed"}})
 def create_flow_run(body: FlowRunCreate, backend: BackendDep, response: Response) -> FlowRun:
     """A new run in state Scheduled; an existing run when the idempotency key was used."""
-
-    def work(session: Session) -> tuple[FlowRun, bool]:
-        now = utcnow()
-        flow = _resolve_flow(session, body)
-        if body.idempotency_key is not None:
-            existing = session.scalars(select(FlowRunModel).where(
-                FlowRunModel.flow_id == flow.id,
-                FlowRunModel.idempotency_key == body.idempotency_key)).one_or_none()
-            if existing is not None:
-                return describe_run(session, existing), False
-        problem = parameters_problem(flow.name, FlowSpec.model_validate(flow.spec)
-                                     .declared_parameters(), body.parameters)
-        if problem:  # refused now, not when the run starts on an agent
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=problem)
-        labels = sorted(set(flow.labels if body.labels is None else body.labels))
-        parent = None
-        if body.parent_flow_run_id is not None:  # a prefix names it, as everywhere
-            parent = load_run(session, body.parent_flow_run_id, backend.db.kind).id
-        run = FlowRunModel(
-            flow_id=flow.id, parameters=body.parameters,
-            run_config=_override(flow.run_config, body.run_config),
-            executor=_override(flow.executor, body.executor), labels=labels,
-            idempotency_key=body.idempotency_key, name=body.name, parent_flow_run_id=parent,
-            scheduled_start=body.scheduled_start or now, state="Scheduled",
-            state_message="created", state_timestamp=now, version=1, run_count=0,
-            max_retries=flow.max_retries if body.max_retries is None else body.max_retries,
-            created=now, updated=now)
-        session.add(run)
-        session.flush()
-        session.add_all([FlowRunLabelModel(flow_run_id=run.id, label=label) for label in labels])
-        record_state(session, run, now)
-        return run_payload(run, flow, None), True
-
-    try:
-        run, is_new = backend.db.run(work)
-    except IntegrityError:  # the same idempotency key, committed concurrently
-        run, is_new = backend.db.run(work)
+    [(run, is_new)] = backend.db.run(
+        lambda session: create_runs(session, backend.db.kind, [body], utcnow()))
     if not is_new:
         response.status_code = status.HTTP_200_OK
     return run
+
+
+@router.post("/batch", response_model=FlowRunBatchResult, status_code=status.HTTP_201_CREATED)
+def create_flow_runs(body: FlowRunBatch, backend: BackendDep) -> FlowRunBatchResult:
+    """Many runs in one transaction, all or none (a refused one names its index); each
+    answered in order, an existing one for an idempotency key already used."""
+    answers = backend.db.run(lambda session: create_runs(
+        session, backend.db.kind, body.runs, utcnow(), numbered=True))
+    return FlowRunBatchResult(runs=[run for run, _ in answers],
+                              created=sum(1 for _, is_new in answers if is_new))
 
 
 @router.get("", response_model=Page[FlowRun])
