@@ -16,6 +16,7 @@ seconds (:mod:`jupyter_flows.client.patience`) before anything gives up on the r
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -108,6 +109,12 @@ def execute_flow_run_main(flow_run_id: str) -> int:
     except JupyterFlowsError as exc:
         print(f"error: flow run {flow_run_id}: {exc}", file=sys.stderr)
         return 2
+    finally:
+        # the run is over: the interpreter's shutdown would collect every object of the
+        # engine, client and Dask modules once more, a quarter second of CPU per run here
+        # (benchmarks/RESULTS.md); frozen objects are skipped, and atexit handlers and
+        # thread joins still run as usual
+        gc.freeze()
 
 
 def execute_flow_run(flow_run_id: str, client: Client | None = None,
@@ -166,6 +173,11 @@ def execute_flow_run(flow_run_id: str, client: Client | None = None,
                 executor = executor_from_config(flow.executor)
             try:
                 slots = BackendTaskSlots.for_run(client, flow_run_id, lease_id, patience)
+                # what start-up made lives as long as the process: later collections need
+                # not look at it; task code runs with the collector on (``python -m
+                # jupyter_flows`` starts a flow-run process with it off)
+                gc.freeze()
+                gc.enable()
                 with watch.engine():
                     state = run_flow(flow, parameters=run.parameters, executor=executor,
                                      observers=[reporter], progress=False,
