@@ -17,6 +17,7 @@ from jupyter_flows.api.bounds import (
     Name,
     Retries,
     ShortText,
+    Slug,
     Timestamp,
     Version,
 )
@@ -115,6 +116,13 @@ class CancelRequest(WireIn):
     """``POST /flow_runs/{id}/cancel``: why (shown as the run's state message)."""
 
     message: str | None = Field(None, max_length=2000)
+
+
+class RestartRequest(WireIn):
+    """``POST /flow_runs/{id}/restart``: ``from_task`` runs that task and everything
+    downstream of it again, even where their results were kept."""
+
+    from_task: Slug | None = Field(None, min_length=1)
 
 
 class StateRecord(WireOut):

@@ -6,6 +6,7 @@
                Paused                  └─> Scheduled  (an agent hands the run back)
     any unfinished state ─> Cancelled
     Failed, Crashed, TimedOut, TriggerFailed ─(retry rule)─> Scheduled
+    Failed, Crashed, TimedOut, TriggerFailed, Cancelled ─(restart)─> Scheduled
 
 * ``ALLOWED`` below is the whole table; anything else is refused (409) with a reason
   naming both states. Only a claim moves a run to ``Submitted`` (that is what makes
@@ -15,6 +16,10 @@
   may go back to ``Scheduled``. ``run_count`` grows by one on every claim, so a run is
   attempted at most ``max_retries + 1`` times. A ``Crashed`` run (infrastructure died) is
   rescheduled automatically; a ``Failed`` one (the flow itself failed) only on request.
+* A restart (``POST .../restart``, :mod:`jupyter_flows.server.restarts`) is the other way
+  back: a person asks for it after fixing the cause, so it needs no retries left and also
+  takes a ``Cancelled`` run; the states endpoint never does it (it also marks which task
+  runs run again).
 * A cancel (:func:`cancel`; also ``Cancelled`` written without the lease, as a person
   does) needs no lease. A run nobody runs yet (Scheduled, Paused, ...) is ``Cancelled`` at
   once. A claimed run (Submitted, Running) becomes ``Cancelling``: it keeps its lease, so
@@ -88,7 +93,8 @@ def transition_problem(current: str, new: str, run_count: int, max_retries: int)
                 f"(it ran {run_count} time(s) and max_retries is {max_retries})")
     if current in FINISHED:
         return (f"cannot move a run from {current} to {new}: {current} is a finished state "
-                f"(only a failed run with retries left may go back to Scheduled)")
+                f"(only a failed run with retries left may go back to Scheduled; "
+                f"POST /api/flow_runs/{{id}}/restart restarts it)")
     allowed = ", ".join(sorted(ALLOWED.get(current, frozenset()))) or "nothing"
     return f"cannot move a run from {current} to {new}: {current} may only move to {allowed}"
 
