@@ -14,9 +14,11 @@ from jupyter_flows.server.testing import in_process
 SPEC = spec_json("f", tasks=("a", "b", "c", "m"), edges=(("a", "b"), ("b", "c"), ("a", "m")))
 
 
-@pytest.fixture
-async def api(tmp_path):
-    settings = Settings(database_url=f"sqlite:///{tmp_path}/b.db")
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def api(tmp_path, request):
+    url = (f"sqlite:///{tmp_path}/b.db" if request.param == "sqlite"
+           else request.getfixturevalue("pg_url"))
+    settings = Settings(database_url=url)
     async with in_process(settings) as http:
         flow = (await http.post("/api/flows", json={"name": "f", "spec": SPEC})).json()
         agent = (await http.post("/api/agents", json={"name": "a"})).json()
