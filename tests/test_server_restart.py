@@ -171,3 +171,26 @@ def test_the_states_endpoint_still_refuses_failed_to_scheduled_without_retries()
     assert problem is not None and "no retries left" in problem
     problem = transition_problem("Cancelled", "Scheduled", 1, 5)
     assert problem is not None and "POST /api/flow_runs/{id}/restart restarts it" in problem
+
+
+@pytest.mark.anyio
+async def test_a_restart_gets_the_whole_retry_budget_again(api):
+    http, flow, agent = api
+    run_id = (await http.post("/api/flow_runs", json={"flow_id": flow["id"],
+                                                      "max_retries": 1})).json()["id"]
+
+    async def claim_and_crash():
+        claim = (await http.post(f"/api/agents/{agent['id']}/claim")).json()
+        assert claim["flow_run"]["id"] == run_id
+        lease = claim["lease"]["lease_id"]
+        return (await http.post(f"/api/flow_runs/{run_id}/state",
+                                json={"state": "Crashed", "lease_id": lease})).json()
+
+    assert (await claim_and_crash())["state"] == "Scheduled"  # retry 1 of 1
+    assert (await claim_and_crash())["state"] == "Crashed"  # no retries left
+    restarted = (await http.post(f"/api/flow_runs/{run_id}/restart")).json()
+    assert restarted["state_message"].startswith("restarted (attempt 3)")
+    again = await claim_and_crash()  # the third claim is the restart's first attempt
+    assert (again["state"], again["state_message"]) == (
+        "Scheduled", "retry 1 of 1 after the run Crashed")
+    assert (await claim_and_crash())["state"] == "Crashed"

@@ -12,9 +12,10 @@
   naming both states. Only a claim moves a run to ``Submitted`` (that is what makes
   claims exactly-once), so the states endpoint refuses it as a target.
 * Finished states are terminal, with one exception, the retry rule: a ``Failed`` (or
-  ``Crashed``, ``TimedOut``, ``TriggerFailed``) run whose ``run_count <= max_retries``
-  may go back to ``Scheduled``. ``run_count`` grows by one on every claim, so a run is
-  attempted at most ``max_retries + 1`` times. A ``Crashed`` run (infrastructure died) is
+  ``Crashed``, ``TimedOut``, ``TriggerFailed``) run whose :func:`attempts` (``run_count``
+  since its last restart) ``<= max_retries`` may go back to ``Scheduled``. ``run_count``
+  grows by one on every claim, so a run is attempted at most ``max_retries + 1`` times
+  (per restart). A ``Crashed`` run (infrastructure died) is
   rescheduled automatically; a ``Failed`` one (the flow itself failed) only on request.
 * A restart (``POST .../restart``, :mod:`jupyter_flows.server.restarts`) is the other way
   back: a person asks for it after fixing the cause, so it needs no retries left and also
@@ -75,8 +76,14 @@ ALLOWED: dict[str, frozenset[str]] = {
 }
 
 
+def attempts(run: FlowRunModel) -> int:
+    """How many times the run was claimed since it was created or last restarted (a
+    restart gives a run its whole retry budget again)."""
+    return run.run_count - run.restarted_after
+
+
 def retries_left(run: FlowRunModel) -> bool:
-    return run.run_count <= run.max_retries
+    return attempts(run) <= run.max_retries
 
 
 def transition_problem(current: str, new: str, run_count: int, max_retries: int) -> str | None:
@@ -223,7 +230,7 @@ def reschedule_if_retries_left(session: Session, run: FlowRunModel, now: datetim
     if not retries_left(run):
         return False
     apply_state(session, run, "Scheduled",
-                f"retry {run.run_count} of {run.max_retries} after the run {run.state}",
+                f"retry {attempts(run)} of {run.max_retries} after the run {run.state}",
                 now, lease_timeout)
     run.scheduled_start = now
     return True

@@ -12,6 +12,10 @@ task run goes back to ``Pending`` ("to run again") and runs again, and so does a
 never ran (it has no row). A mapped task's children are judged one by one; its parent row
 is kept only when all of its children are. With ``from_task``, that task and everything
 downstream of it (by the flow's spec) run again whatever their state.
+
+A restart also gives the run its whole retry budget again: the retry rule counts the claims
+since the last restart (``flow_runs.restarted_after``), while ``run_count`` goes on counting
+every claim, so "attempt N" in the history is the run's Nth claim.
 """
 
 from __future__ import annotations
@@ -109,4 +113,5 @@ def restart(session: Session, run: FlowRunModel, spec: dict[str, Any], from_task
                 f"{message}: {len(again)} task run(s) to run again, {kept_count} kept",
                 now, lease_timeout)
     run.scheduled_start = now
+    run.restarted_after = run.run_count  # the retry rule counts claims from here
     return kept_count, len(again)

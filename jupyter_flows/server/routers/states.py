@@ -11,6 +11,7 @@ from jupyter_flows.server.deps import BackendDep
 from jupyter_flows.server.models import FlowModel, FlowRunStateModel, utcnow
 from jupyter_flows.server.orchestration import (
     apply_state,
+    attempts,
     cancel,
     lease_problem,
     reschedule_if_retries_left,
@@ -40,12 +41,12 @@ def set_flow_run_state(flow_run_id: str, body: StateWrite, backend: BackendDep) 
             # Cancelling, so that its process stops the work)
             if cancel(session, run, body.message, now, timeout):  # it has finished
                 raise conflict(f"flow run {run.id}: " + (transition_problem(
-                    run.state, "Cancelled", run.run_count, run.max_retries) or ""))
+                    run.state, "Cancelled", attempts(run), run.max_retries) or ""))
             return describe_run(session, run)
         problem = lease_problem(run, body.lease_id, now)
         if problem:
             raise conflict(problem)
-        problem = transition_problem(run.state, body.state, run.run_count, run.max_retries)
+        problem = transition_problem(run.state, body.state, attempts(run), run.max_retries)
         if problem:
             raise conflict(f"flow run {run.id}: {problem}")
         if run.state == "Submitted" and body.state == "Scheduled":
