@@ -56,6 +56,10 @@ def total(xs: list[int]) -> int:
     return sum(xs)
 
 
+def as_set(xs: list[Any]) -> set[Any]:
+    return set(xs)
+
+
 def as_list(xs: list[Any]) -> list[Any]:
     return list(xs)
 

@@ -310,3 +310,21 @@ def test_target_is_read_back_in_a_new_process(executor, log, tmp_path) -> None:
     assert done.stdout.strip().splitlines()[-1] == (
         '{"state": "Cached", "result": {"x": 6, "square": 36}}')
     assert et.lines(log) == ["6"]  # the function ran once, in the first process
+
+
+def test_a_best_effort_result_that_cannot_be_written_is_logged_not_a_failure(
+        in_process_executor, tmp_path, caplog) -> None:
+    # the default checkpoints of backend runs are best effort: nobody asked for them, so a
+    # result they cannot hold (here a set, for JSON) must not fail the task
+    def run(best_effort: bool):
+        result = Result(str(tmp_path), serializer="json", best_effort=best_effort)
+        with Flow("sets", result=result) as flow:
+            t = task(et.as_set, checkpoint=True)([1, 2])
+        return flow.run(executor=in_process_executor).result[t]
+
+    with caplog.at_level(logging.WARNING, logger="jupyter_flows"):
+        kept = run(best_effort=True)
+    assert (type(kept), kept.result, kept.location) == (Success, {1, 2}, None)
+    assert any("this task run has no checkpoint" in r.getMessage() for r in caplog.records)
+    failed = run(best_effort=False)
+    assert type(failed) is Failed and "cannot write result to" in (failed.message or "")

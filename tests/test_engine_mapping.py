@@ -182,3 +182,23 @@ def test_map_children_have_their_own_run_context(executor) -> None:
 def test_unmapped_outside_map_is_a_bind_error() -> None:
     with Flow("bad-unmapped"), pytest.raises(BindError, match=r"for task\.map\(\)"):
         inc(unmapped(1))
+
+
+def test_seeded_children_of_a_map_are_kept_and_only_the_others_run(in_process_executor
+                                                                    ) -> None:
+    # a restarted backend run seeds the children that succeeded (their results loaded from
+    # checkpoints; here values that inc could not have made) and runs only the others
+    from jupyter_flows.engine.states import Pending, Success
+
+    with Flow("partial") as flow:
+        xs = make_list(4)
+        ys = inc.map(xs)
+        total(ys)
+    seeded = Pending("to run again")
+    seeded.map_states = [Success(result=100), Pending(), Success(result=300), Pending()]
+    state = flow.run(executor=in_process_executor,
+                     task_states={xs: Success(result=[0, 1, 2, 3]), ys: seeded})
+    assert state.is_successful(), state.message
+    children = state.result[ys].map_states
+    assert [c.result for c in children] == [100, 2, 300, 4]
+    assert state.result[flow.task_by_slug("total-1")].result == 406

@@ -54,7 +54,7 @@ with Flow("parent") as parent:
     keep(get_task_run_result(ok, "work-1", upstream_tasks=[waited_ok]))
 
 
-@task(max_retries=2, retry_delay=0)
+@task(max_retries=2, retry_delay=0, checkpoint=False)  # backend runs checkpoint by default
 def start_child_then_fail_once():
     """Creates the child, then fails its first attempt: the retry must find that child."""
     run_id = create_flow_run.run(flow_name="child", parameters={"tag": "retried"})

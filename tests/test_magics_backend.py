@@ -263,3 +263,30 @@ def test_cancel_stops_the_run_submitted_last(shell: InteractiveShell, tmp_path: 
         assert wait_finished(backend, run_id, timeout=30) == "Cancelled"
         [nap] = client.get_task_runs(run_id)
         assert nap.state == "Cancelled"
+
+
+@pytest.mark.slow
+def test_restart_reruns_the_run_submitted_last_once_its_cause_is_fixed(
+        shell: InteractiveShell, tmp_path: Path, backend: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(UsageError, match="nothing was submitted from this notebook yet"):
+        flow(shell, "restart")
+    marker, log = tmp_path / "fixed", tmp_path / "ran.log"
+    # no cell keeps its file handle: an output that does not pickle has no checkpoint (the
+    # run logs it), and such a cell runs again on a restart
+    task_cell(shell, "load", f"print('load', file=open({str(log)!r}, 'a'))\nrows = [1, 2, 3]\n")
+    task_cell(shell, "check", f"import os\nprint('check', file=open({str(log)!r}, 'a'))\n"
+                              f"if not os.path.exists({str(marker)!r}):\n"
+                              f"    raise RuntimeError('not fixed yet')\n"
+                              "total = sum(rows)\n")
+    flow(shell, "submit")
+    run_id = capsys.readouterr().out.split("run ")[1].split(",")[0]
+    assert wait_finished(backend, run_id) == "Failed"
+    marker.touch()
+    flow(shell, "restart")
+    out = capsys.readouterr().out
+    assert out.startswith(f"run {run_id} of flow 'notebook': Scheduled (restarted (attempt 2)")
+    assert wait_finished(backend, run_id) == "Success"
+    assert log.read_text().split() == ["load", "check", "check"]
+    with pytest.raises(UsageError, match="is Success: it succeeded"):
+        flow(shell, f"restart {run_id}")

@@ -18,6 +18,7 @@ from jupyter_flows.api.bounds import (
     Name,
     Retries,
     ShortText,
+    Slug,
     Timestamp,
     Version,
 )
@@ -122,6 +123,13 @@ class CancelRequest(WireIn):
     """``POST /flow_runs/{id}/cancel``: why (shown as the run's state message)."""
 
     message: str | None = Field(None, max_length=2000)
+
+
+class RestartRequest(WireIn):
+    """``POST /flow_runs/{id}/restart``: ``from_task`` runs that task and everything
+    downstream of it again, even where their results were kept."""
+
+    from_task: Slug | None = Field(None, min_length=1)
 
 
 class StateRecord(WireOut):

@@ -1,5 +1,5 @@
-"""Registering, running, cancelling, executing, listing and deleting flows: ``register``,
-``run``, ``cancel``, ``execute flow-run``, ``get``, ``delete``."""
+"""Registering, running, cancelling, restarting, executing, listing and deleting flows:
+``register``, ``run``, ``cancel``, ``restart``, ``execute flow-run``, ``get``, ``delete``."""
 
 from __future__ import annotations
 
@@ -103,6 +103,33 @@ def cancel(
                    + (f": {run.state_message}" if run.state_message else ""))
         if watch and run.state != "Cancelled":
             watch_run(client, run.id)
+    except JupyterFlowsError as exc:
+        raise fail(str(exc)) from None
+
+
+@app.command()
+def restart(
+    flow_run_id: str = typer.Argument(..., help="the run's id, or a unique prefix of it"),
+    from_task: str = typer.Option(None, "--from", metavar="TASK",
+                                  help="also run this task (a slug) and everything "
+                                       "downstream of it again"),
+    watch: bool = typer.Option(False, "--watch", "-w", help="wait, printing its states, until "
+                                                            "the run has ended again"),
+) -> None:
+    """Restart a failed or cancelled run once its cause is fixed: the same run (same id)
+    runs again, but only its task runs that did not succeed.
+
+    The others keep their checkpointed results."""
+    from jupyter_flows.client.client import Client
+    from jupyter_flows.errors import JupyterFlowsError
+
+    client = Client()
+    try:
+        run = client.restart_flow_run(flow_run_id, from_task)
+        typer.echo(f"flow run {run.id} of {run.flow_name!r} is {run.state}"
+                   + (f": {run.state_message}" if run.state_message else ""))
+        if watch:
+            raise typer.Exit(watch_run(client, run.id))
     except JupyterFlowsError as exc:
         raise fail(str(exc)) from None
 

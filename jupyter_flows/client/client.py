@@ -36,6 +36,7 @@ from jupyter_flows.api import (
     LogPage,
     LogWrite,
     Page,
+    RestartRequest,
     RunEvent,
     RunEventPage,
     RunHeartbeat,
@@ -272,6 +273,16 @@ class Client:
         ``ConflictError`` if it has already finished."""
         body = CancelRequest(message=message)
         return FlowRun.model_validate(self._post(f"/api/flow_runs/{flow_run_id}/cancel",
+                                                 _body(body), idempotent=False))
+
+    def restart_flow_run(self, flow_run_id: str, from_task: str | None = None) -> FlowRun:
+        """Restart a Failed, Crashed, TimedOut or Cancelled run (an id or a unique id
+        prefix): the same run is Scheduled again and only what did not succeed runs again
+        (with ``from_task``, also that task and everything downstream of it). The run keeps
+        its id, so whatever follows it goes on following it. ``ConflictError`` if the run
+        succeeded or has not finished."""
+        body = RestartRequest(from_task=from_task)
+        return FlowRun.model_validate(self._post(f"/api/flow_runs/{flow_run_id}/restart",
                                                  _body(body), idempotent=False))
 
     def get_flow_run_states(self, flow_run_id: str) -> list[StateRecord]:

@@ -267,7 +267,14 @@ class _Planner:
         width = min(widths)
         runner = self._runner(task, edges, mapped=True)
         child_keys = [_key(slug, self.run_id, i) for i in range(width)]
+        # an unfinished seeded state may carry finished children (a restarted run keeps
+        # the children that succeeded): those are given, the others run
+        seeded = self.seeded.get(task)
+        kept = (seeded.map_states or []) if seeded is not None else []
         for i, child_key in enumerate(child_keys):
+            if i < len(kept) and kept[i].is_finished():
+                calls.append(Call(child_key, _given, (kept[i],)))
+                continue
             args: list[Any] = []
             child_picks: list[Any] = []
             for edge, ref in zip(edges, whole):
@@ -386,8 +393,10 @@ def run_flow(
 
     ``executor`` is an Executor, a config dict/JSON, or a type name; default: the flow's,
     else LocalExecutor. ``task_states`` seeds finished states from an earlier run (those
-    tasks do not run again) and ``resume`` approves ``manual_only`` tasks by task or slug.
-    ``task_slots`` enforces tag concurrency limits (a backend run's; locally there are none).
+    tasks do not run again; an unfinished state of a mapped task whose ``map_states`` hold
+    some finished children seeds just those children) and ``resume`` approves
+    ``manual_only`` tasks by task or slug. ``task_slots`` enforces tag concurrency limits
+    (a backend run's; locally there are none).
     Definition errors (cycles, parameters, executor configs) raise before anything runs.
     """
     order = flow.sorted_tasks()

@@ -23,10 +23,15 @@ _SERIALIZERS: dict[str, tuple[Callable[[Any], bytes], Callable[[bytes], Any]]] =
 
 
 class Result:
-    """A directory or fsspec URL holding checkpointed results, with a serializer."""
+    """A directory or fsspec URL holding checkpointed results, with a serializer.
+
+    ``best_effort``: a result that cannot be written is logged and the task run succeeds
+    without a checkpoint (the default location of backend runs, which nobody asked for,
+    must not fail a task whose result does not pickle)."""
 
     def __init__(self, location: str, serializer: str = "pickle",
-                 storage_options: Mapping[str, Any] | None = None) -> None:
+                 storage_options: Mapping[str, Any] | None = None, *,
+                 best_effort: bool = False) -> None:
         if serializer not in _SERIALIZERS:
             raise ResultConfigError(
                 f"Result.serializer: expected one of {sorted(_SERIALIZERS)}, got {serializer!r}"
@@ -34,6 +39,7 @@ class Result:
         self.location = str(location).rstrip("/")
         self.serializer = serializer
         self.storage_options = dict(storage_options or {})
+        self.best_effort = best_effort
 
     def __repr__(self) -> str:
         return f"Result({self.location!r}, serializer={self.serializer!r})"

@@ -332,7 +332,10 @@ class TaskRunner:
                 try:
                     state.location = result.write(relative, state.result)
                 except ResultError as exc:
-                    state = Failed(str(exc), result=exc)
+                    if not result.best_effort:
+                        state = Failed(str(exc), result=exc)
+                    else:  # a default location: no checkpoint, the task runs on a restart
+                        logger.warning("%s; this task run has no checkpoint", exc)
         if isinstance(state, Failed):
             logger.error("%s%s", state.message, f"\n{state.traceback}" if state.traceback else "")
         context: dict[str, Any] = {"task_run_name": run_name} if run_name else {}

@@ -3,8 +3,10 @@
 It loads the flow from its storage, runs it with the run's executor while heartbeating the
 run's lease and reporting task states and logs, and sets the run's final state. A flow that
 cannot be loaded (missing file, module not installed here) ends the run Failed with a
-message naming the cause. A cancel (the run goes ``Cancelling``) reaches it through the
-run's events stream, or the heartbeat's answer, and stops the engine as Ctrl-C does (see
+message naming the cause. Every task's result is checkpointed and a restarted run keeps
+the results of its earlier attempt (see :mod:`jupyter_flows.flow_run.restart`). A cancel
+(the run goes ``Cancelling``) reaches it through the run's events stream, or the
+heartbeat's answer, and stops the engine as Ctrl-C does (see
 :mod:`jupyter_flows.flow_run.cancel`); the run then ends ``Cancelled``. Exit code: 0 on
 Success, 1 on any other final state, 2 when the run could not be started at all, 3
 (``EXIT_NOT_STARTED``) when it was not started because the backend stayed unreachable or
@@ -127,6 +129,7 @@ def execute_flow_run(flow_run_id: str, client: Client | None = None,
     from jupyter_flows.executors.base import executor_from_config
     from jupyter_flows.flow_run.cancel import CancelWatch
     from jupyter_flows.flow_run.reporting import BackendReporter
+    from jupyter_flows.flow_run.restart import checkpoint_by_default, kept_task_states
     from jupyter_flows.flow_run.startup import EXIT_NOT_STARTED, NotStarted, start_run
     from jupyter_flows.flow_run.task_slots import BackendTaskSlots
 
@@ -160,6 +163,10 @@ def execute_flow_run(flow_run_id: str, client: Client | None = None,
             try:
                 flow = load_registered_flow(flow_record.storage)
                 executor = executor_from_config(run.executor or flow_record.executor or None)
+                checkpoint_by_default(flow)
+                # a restarted run (or a rescheduled one) keeps what its earlier attempt
+                # finished with a checkpoint: those task runs are seeded, not run again
+                kept = kept_task_states(client, flow_run_id, flow)
             except JupyterFlowsError as exc:
                 _log.error("cannot start flow run %s: %s", flow_run_id, exc)
                 reporter.flush()
@@ -171,6 +178,9 @@ def execute_flow_run(flow_run_id: str, client: Client | None = None,
                 task.log_stdout = True
             if flow.executor is not None and not (run.executor or flow_record.executor):
                 executor = executor_from_config(flow.executor)
+            if kept:
+                _log.info("flow run %s: %d task(s) kept from an earlier attempt: %s",
+                          flow_run_id, len(kept), ", ".join(sorted(str(t.slug) for t in kept)))
             try:
                 slots = BackendTaskSlots.for_run(client, flow_run_id, lease_id, patience)
                 # what start-up made lives as long as the process: later collections need
@@ -181,7 +191,8 @@ def execute_flow_run(flow_run_id: str, client: Client | None = None,
                 with watch.engine():
                     state = run_flow(flow, parameters=run.parameters, executor=executor,
                                      observers=[reporter], progress=False,
-                                     flow_run_id=flow_run_id, task_slots=slots)
+                                     flow_run_id=flow_run_id, task_slots=slots,
+                                     task_states=kept)
             except KeyboardInterrupt:  # the cancel landed outside the runner's own handling
                 from jupyter_flows.engine.states import Cancelled
 

@@ -111,6 +111,11 @@ def flow_parser() -> MagicParser:
     notify.add_argument("--message", default="a test notification from jupyter-flows")
     cancel = add("cancel", "cancel a backend run: it stops its tasks and ends Cancelled")
     cancel.add_argument("run_id", nargs="?", help="default: the run submitted last")
+    restart = add("restart", "restart a failed or cancelled backend run (same id): only what "
+                             "did not succeed runs again")
+    restart.add_argument("run_id", nargs="?", help="default: the run submitted last")
+    restart.add_argument("--from", dest="from_task", metavar="TASK", default=None,
+                         help="also run this task and everything downstream of it again")
     add("list", "the notebook's flows and their tasks")
     add("clear", "forget a flow (all flows without NAME) and its cached outputs").add_argument(
         "name", nargs="?")

@@ -179,6 +179,7 @@ class FlowMagics(Magics):
             %flow status [RUN_ID]
             %flow notify [SECRET] [--message TEXT]
             %flow cancel [RUN_ID]
+            %flow restart [RUN_ID] [--from TASK]
             %flow list
             %flow clear [NAME]
             %flow remove CELL [--flow FLOW]
@@ -406,6 +407,18 @@ class FlowMagics(Magics):
         then = ("" if run.state == "Cancelled" else
                 "; its tasks are being stopped (`%flow status` shows when it is Cancelled)")
         print(f"run {run.id} of flow {run.flow_name!r}: {run.state}{then}")
+
+    def _restart(self, args: argparse.Namespace) -> None:
+        from jupyter_flows.client.client import Client
+
+        run_id = args.run_id or self.last_submitted
+        if run_id is None:
+            raise UsageError("%flow restart: which run? nothing was submitted from this "
+                             "notebook yet: %flow restart RUN_ID")
+        with Client() as client:
+            run = client.restart_flow_run(run_id, args.from_task)
+        print(f"run {run.id} of flow {run.flow_name!r}: {run.state} ({run.state_message}); "
+              f"`%flow status --watch` follows it")
 
     def _list(self, args: argparse.Namespace) -> None:
         print("\n".join(listing_lines(self.notebook.cell_flows, self.notebook.flows,

@@ -125,6 +125,9 @@ class FlowRunModel(Base):
     version: Mapped[int] = mapped_column(default=1)
     run_count: Mapped[int] = mapped_column(default=0)
     max_retries: Mapped[int] = mapped_column(default=0)
+    restarted_after: Mapped[int] = mapped_column(
+        default=0, server_default="0",
+        doc="run_count when the run was last restarted: the retry rule counts claims since")
     agent_id: Mapped[AgentId | None] = mapped_column(String(32))
     lease_id: Mapped[LeaseId | None] = mapped_column(String(32))
     lease_expires_at: Mapped[datetime | None]

@@ -6,15 +6,21 @@
                Paused                  └─> Scheduled  (an agent hands the run back)
     any unfinished state ─> Cancelled
     Failed, Crashed, TimedOut, TriggerFailed ─(retry rule)─> Scheduled
+    Failed, Crashed, TimedOut, TriggerFailed, Cancelled ─(restart)─> Scheduled
 
 * ``ALLOWED`` below is the whole table; anything else is refused (409) with a reason
   naming both states. Only a claim moves a run to ``Submitted`` (that is what makes
   claims exactly-once), so the states endpoint refuses it as a target.
 * Finished states are terminal, with one exception, the retry rule: a ``Failed`` (or
-  ``Crashed``, ``TimedOut``, ``TriggerFailed``) run whose ``run_count <= max_retries``
-  may go back to ``Scheduled``. ``run_count`` grows by one on every claim, so a run is
-  attempted at most ``max_retries + 1`` times. A ``Crashed`` run (infrastructure died) is
+  ``Crashed``, ``TimedOut``, ``TriggerFailed``) run whose :func:`attempts` (``run_count``
+  since its last restart) ``<= max_retries`` may go back to ``Scheduled``. ``run_count``
+  grows by one on every claim, so a run is attempted at most ``max_retries + 1`` times
+  (per restart). A ``Crashed`` run (infrastructure died) is
   rescheduled automatically; a ``Failed`` one (the flow itself failed) only on request.
+* A restart (``POST .../restart``, :mod:`jupyter_flows.server.restarts`) is the other way
+  back: a person asks for it after fixing the cause, so it needs no retries left and also
+  takes a ``Cancelled`` run; the states endpoint never does it (it also marks which task
+  runs run again).
 * A cancel (:func:`cancel`; also ``Cancelled`` written without the lease, as a person
   does) needs no lease. A run nobody runs yet (Scheduled, Paused, ...) is ``Cancelled`` at
   once. A claimed run (Submitted, Running) becomes ``Cancelling``: it keeps its lease, so
@@ -70,8 +76,14 @@ ALLOWED: dict[str, frozenset[str]] = {
 }
 
 
+def attempts(run: FlowRunModel) -> int:
+    """How many times the run was claimed since it was created or last restarted (a
+    restart gives a run its whole retry budget again)."""
+    return run.run_count - run.restarted_after
+
+
 def retries_left(run: FlowRunModel) -> bool:
-    return run.run_count <= run.max_retries
+    return attempts(run) <= run.max_retries
 
 
 def transition_problem(current: str, new: str, run_count: int, max_retries: int) -> str | None:
@@ -88,7 +100,8 @@ def transition_problem(current: str, new: str, run_count: int, max_retries: int)
                 f"(it ran {run_count} time(s) and max_retries is {max_retries})")
     if current in FINISHED:
         return (f"cannot move a run from {current} to {new}: {current} is a finished state "
-                f"(only a failed run with retries left may go back to Scheduled)")
+                f"(only a failed run with retries left may go back to Scheduled; "
+                f"POST /api/flow_runs/{{id}}/restart restarts it)")
     allowed = ", ".join(sorted(ALLOWED.get(current, frozenset()))) or "nothing"
     return f"cannot move a run from {current} to {new}: {current} may only move to {allowed}"
 
@@ -217,7 +230,7 @@ def reschedule_if_retries_left(session: Session, run: FlowRunModel, now: datetim
     if not retries_left(run):
         return False
     apply_state(session, run, "Scheduled",
-                f"retry {run.run_count} of {run.max_retries} after the run {run.state}",
+                f"retry {attempts(run)} of {run.max_retries} after the run {run.state}",
                 now, lease_timeout)
     run.scheduled_start = now
     return True

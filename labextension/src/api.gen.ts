@@ -259,6 +259,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/flow_runs/{flow_run_id}/restart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restart Flow Run
+         * @description Restart a Failed, Crashed, TimedOut, TriggerFailed or Cancelled run: the same run goes
+         *     back to Scheduled (an agent claims it again) and only its task runs that did not succeed
+         *     with a checkpointed result run again (with ``from_task``, also that task and everything
+         *     downstream of it). Any other state is refused (409).
+         */
+        post: operations["restart_flow_run_api_flow_runs__flow_run_id__restart_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/flow_runs/{flow_run_id}/state": {
         parameters: {
             query?: never;
@@ -1633,6 +1656,15 @@ export interface components {
             required: boolean;
         };
         /**
+         * RestartRequest
+         * @description ``POST /flow_runs/{id}/restart``: ``from_task`` runs that task and everything
+         *     downstream of it again, even where their results were kept.
+         */
+        RestartRequest: {
+            /** From Task */
+            from_task?: string | null;
+        };
+        /**
          * RRuleClock
          * @description The times an iCalendar (RFC 5545) recurrence rule matches, read by dateutil.
          *
@@ -2550,6 +2582,46 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
+            };
+        };
+    };
+    restart_flow_run_api_flow_runs__flow_run_id__restart_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                flow_run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RestartRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowRun"];
+                };
+            };
+            /** @description the run is not a finished, unsuccessful one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description from_task names no task of the flow */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

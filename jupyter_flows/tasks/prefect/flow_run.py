@@ -30,7 +30,7 @@ from jupyter_flows.errors import ResultError
 from jupyter_flows.signals import FAIL
 
 if TYPE_CHECKING:
-    from jupyter_flows.api import FlowRun
+    from jupyter_flows.api import FlowRun, TaskRun
     from jupyter_flows.client import Client
 
 __all__ = ["create_flow_run", "default_idempotency_key", "get_task_run_result",
@@ -150,6 +150,15 @@ def _get_task_run_result(flow_run_id: str, task_slug: str, map_index: int = -1,
         slugs = sorted({t.task_slug for t in task_runs})
         raise ResultError(f"flow run {run_id} has no {which}; its task runs: "
                           f"{', '.join(slugs) or 'none'}")
+    return read_task_run_result(found, run_id)
+
+
+def read_task_run_result(found: TaskRun, run_id: str) -> Any:
+    """Load the checkpointed result of the finished task run ``found`` of flow run
+    ``run_id`` (also how a restarted run reloads the results it keeps); ResultError says
+    why there is none."""
+    index = found.map_index
+    which = f"task run {found.task_slug!r}" + (f"[{index}]" if index is not None else "")
     if not _succeeded(found.state):
         message = f" ({found.message})" if found.message else ""
         raise ResultError(f"{which} of flow run {run_id} is {found.state}{message}: "
