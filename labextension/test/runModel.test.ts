@@ -32,6 +32,7 @@ describe('RunModel', () => {
       },
       'flow_runs/run1/state': (_: string, body: { state: string }) => ({ ...state.run, state: body.state }),
       'flow_runs/run1/cancel': () => ({ ...state.run, state: 'Cancelling' }),
+      'flow_runs/run1/restart': () => ({ ...state.run, state: 'Scheduled', state_message: 'restarted (attempt 2)' }),
       'flows/flow1': flow(),
       flow_runs: (_: string, body: unknown) => flowRun({ id: 'run2', parameters: (body as { parameters: never }).parameters })
     });
@@ -164,6 +165,20 @@ describe('RunModel', () => {
       expect(model.run?.state).toBe('Success');
       expect(model.taskRuns).toEqual([{ task_slug: 'extract-1', map_index: null, state: 'Success', message: 'done', timestamp: at(4000), started: at(2000), location: null }]);
       expect(model.taskRows(T0 + 9000).find(row => row.slug === 'extract-1')!.duration).toBe(2000);
+    });
+
+    it('restarts a failed run and follows it again to its new end', async () => {
+      const { model, state, calls, sources } = following();
+      state.run = flowRun({ state: 'Failed' });
+      await model.refresh();
+      expect(model.canRestart).toBe(true);
+      expect(model.canCancel).toBe(false);
+      await model.restart();
+      expect(model.run?.state).toBe('Scheduled');
+      expect(model.canRestart).toBe(false);
+      expect(calls.filter(c => c.method === 'POST').map(c => [c.endPoint, c.body])).toEqual([['flow_runs/run1/restart', {}]]);
+      expect(sources.map(s => s.endPoint)).toEqual(['flow_runs/run1/events']); // following again
+      expect(model.isFollowing).toBe(true);
     });
 
     it('stops at end and reads the run once more', async () => {

@@ -28,3 +28,24 @@ with Flow("lab-browser-demo",
           run_config=LocalRun(env={"API_TOKEN": "not-for-browsers", "MODE": "demo"})) as flow:
     n = Parameter("n", default=3)
     total(double.map(numbers(n)))
+
+
+@task
+def prepare() -> str:
+    get_logger().info("preparing the input")
+    return "input"
+
+
+@task
+def publish(prepared: str, marker: str) -> str:
+    from pathlib import Path
+
+    if not Path(marker).exists():
+        raise RuntimeError(f"the upstream table is not there yet ({marker})")
+    get_logger().info("published %s", prepared)
+    return prepared
+
+
+# fails until its marker file exists: the run view's "Restart from failure" goes on from it
+with Flow("lab-browser-flaky") as flaky:
+    publish(prepare(), Parameter("marker", default="/nonexistent"))

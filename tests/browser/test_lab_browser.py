@@ -3,7 +3,8 @@
 The tests run in file order on one page and build on each other: the panel lists a flow
 registered through the API, a run of it goes Scheduled -> Success, its run view shows task
 states, run config, logs and the DAG, "Run again" takes new parameters, a run no agent can
-take is flagged and cancelled, and the notebook's "Run as flow" button submits the task
+take is flagged and cancelled, a failed run is restarted from where it failed, and the
+notebook's "Run as flow" button submits the task
 cells whose run link in the output opens the run view too. Then issue 10: each notebook's
 cells make a flow named after it, an edited task cell is marked stale in the notebook's DAG
 and by `%flow run`, and a deleted one leaves its flow.
@@ -202,6 +203,38 @@ def test_a_run_no_agent_can_take_is_flagged_and_can_be_cancelled(page: Any, lab:
     panel.locator(".jp-flows-filter-state").select_option("")
     panel.locator(".jp-flows-filter-flow").select_option("")
     run_row(page, _runs["first"]).wait_for()
+
+
+def test_a_failed_run_restarts_from_where_it_failed(page: Any, lab: Lab,
+                                                   tmp_path: Path) -> None:
+    marker = tmp_path / "upstream-ready"
+    with Client(lab.backend_url) as client:
+        run = client.create_flow_run(flow_name="lab-browser-flaky",
+                                     parameters={"marker": str(marker)})
+    refresh_panel(page)
+    run_row(page, run.id).click()
+    view = run_view(page, run.id)
+    wait_state(view, "Failed")
+    view.locator('.jp-flows-task[data-slug="publish-1"][data-state="Failed"]').wait_for()
+    restart = view.locator(".jp-flows-restart")
+    assert restart.is_enabled()
+
+    marker.write_text("ready")  # the cause is fixed
+    restart.click()
+    page.locator(".jp-Dialog-button.jp-mod-accept").click()
+    wait_state(view, "Success")
+    view.locator('.jp-flows-task[data-slug="publish-1"][data-state="Success"]').wait_for()
+    assert restart.is_disabled()
+    timeline = [item.get_attribute("data-state")
+                for item in view.locator(".jp-flows-timeline-item").all()]
+    assert timeline.count("Running") == 2 and timeline[-1] == "Success", timeline
+    logs = view.locator(".jp-flows-logs")
+    logs.locator("text=published input").wait_for()
+    # the upstream task ran once in all: its checkpointed result was used on the restart
+    assert logs.inner_text().count("preparing the input") == 1
+    screenshot(page, "05-run-restarted")
+    with Client(lab.backend_url) as client:
+        assert client.get_flow_run(run.id).run_count == 2
 
 
 def test_the_notebook_button_submits_the_task_cells(page: Any, lab: Lab) -> None:

@@ -112,6 +112,12 @@ export class BackendAPI {
     return this.request<FlowRun>(`flow_runs/${encodeURIComponent(id)}/state`, post({ state, message }));
   }
 
+  /** The same run back to Scheduled: task runs that succeeded keep their checkpointed
+   * results, the others run again (`fromTask`: that task and its downstream too). */
+  restart(id: string, fromTask?: string): Promise<FlowRun> {
+    return this.request<FlowRun>(`flow_runs/${encodeURIComponent(id)}/restart`, post(fromTask ? { from_task: fromTask } : {}));
+  }
+
   /** Cancelled at once if nothing runs it yet; Cancelling while its process stops it. */
   cancel(id: string, message: string): Promise<FlowRun> {
     return this.request<FlowRun>(`flow_runs/${encodeURIComponent(id)}/cancel`, post({ message }));

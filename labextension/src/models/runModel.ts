@@ -19,7 +19,7 @@ import { DagLayout, layoutDag, NodeState, nodeStates } from './dag';
 import { errorText } from './errors';
 import { EventFeed } from './eventFeed';
 import { parseTime } from './format';
-import { isCancellable, isFinished, stateCategory } from './states';
+import { isCancellable, isFinished, isRestartable, stateCategory } from './states';
 
 /** One row of the task table: a task, with its mapped children summed up. */
 export interface TaskRow {
@@ -71,6 +71,10 @@ export class RunModel {
 
   get canCancel(): boolean {
     return !!this.run && isCancellable(this.run.state);
+  }
+
+  get canRestart(): boolean {
+    return !!this.run && isRestartable(this.run.state);
   }
 
   /** Fetch what changed; resolves true while the run is unfinished. */
@@ -217,6 +221,13 @@ export class RunModel {
   async cancel(): Promise<void> {
     this.run = await this.api.cancel(this.runId, 'cancelled from JupyterLab');
     this._changed.emit();
+  }
+
+  /** Restart this run from where it failed, then follow it again to its new end. */
+  async restart(): Promise<void> {
+    this.run = await this.api.restart(this.runId);
+    this._changed.emit();
+    this.follow();
   }
 
   /** A new run of the same flow version with these parameters and this run's labels. */

@@ -78,6 +78,13 @@ export function isCancellable(state: string | null | undefined): boolean {
   return !!state && !FINISHED.has(state) && state !== 'Cancelling';
 }
 
+/** Finished but not successfully: the backend can restart it from where it failed. */
+const RESTARTABLE = new Set(['Failed', 'TriggerFailed', 'TimedOut', 'Crashed', 'Cancelled']);
+
+export function isRestartable(state: string | null | undefined): boolean {
+  return !!state && RESTARTABLE.has(state);
+}
+
 /** The CSS class that colours a state. */
 export function stateClass(state: string | null | undefined): string {
   return `jp-flows-state-${stateCategory(state)}`;

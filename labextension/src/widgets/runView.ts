@@ -1,6 +1,7 @@
 /**
  * The run view (a main-area tab): state, DAG, task runs, state timeline, run config,
- * executor, parameters and streaming logs, with "Run again" and "Cancel".
+ * executor, parameters and streaming logs, with "Run again", "Restart from failure" and
+ * "Cancel".
  */
 import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { Message } from '@lumino/messaging';
@@ -155,6 +156,23 @@ export class RunView extends Widget {
     }
   }
 
+  private async _restart(): Promise<void> {
+    const result = await showDialog({
+      title: 'Restart this flow run from where it failed?',
+      body: `Flow run ${this.model.runId} runs again under the same id: task runs that succeeded keep their checkpointed results; failed, cancelled and not-run ones run again.`,
+      buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Restart' })]
+    });
+    if (!result.button.accept) {
+      return;
+    }
+    try {
+      await this.model.restart();
+      this._options.runsChanged();
+    } catch (error) {
+      this._options.notify(`Could not restart the run: ${errorText(error)}`, 'error');
+    }
+  }
+
   // ---------------------------------------------------------------- rendering
   private _render(): void {
     const model = this.model;
@@ -202,6 +220,12 @@ export class RunView extends Widget {
           disabled: !run || !flow,
           onclick: () => void this._runAgain()
         }, 'Run again'),
+        h('button', {
+          class: 'jp-flows-button jp-flows-restart',
+          disabled: !this.model.canRestart,
+          title: 'Run the failed, cancelled and not-run task runs again, keeping what succeeded',
+          onclick: () => void this._restart()
+        }, 'Restart from failure'),
         h('button', {
           class: 'jp-flows-button jp-mod-warn jp-flows-cancel',
           disabled: !this.model.canCancel,
