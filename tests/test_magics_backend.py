@@ -290,3 +290,45 @@ def test_restart_reruns_the_run_submitted_last_once_its_cause_is_fixed(
     assert log.read_text().split() == ["load", "check", "check"]
     with pytest.raises(UsageError, match="is Success: it succeeded"):
         flow(shell, f"restart {run_id}")
+
+
+@pytest.mark.slow
+def test_debug_loads_a_failed_agent_tasks_inputs_and_reopens_its_cell(
+        shell: InteractiveShell, tmp_path: Path, backend: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 18 item 2: the failing cell reproduces in the kernel with the agent's data."""
+    seen = tmp_path / "agent-rows"
+    # the agent's value differs from any the kernel has: its process id
+    task_cell(shell, "load", f"import os\nrows = [os.getpid(), 2]\n"
+                             f"print(rows, file=open({str(seen)!r}, 'w'))\n")
+    task_cell(shell, "check", "if rows[1] == 2:\n    raise ValueError(f'bad rows {rows}')\n"
+                              "total = sum(rows)\n")
+    flow(shell, "submit")
+    run_id = capsys.readouterr().out.split("run ")[1].split(",")[0]
+    assert wait_finished(backend, run_id) == "Failed"
+    shell.user_ns.pop("rows", None)
+
+    flow(shell, f"debug {run_id[:8]} check")
+    out = capsys.readouterr().out
+    assert f"run {run_id} of flow 'notebook', task check: Failed" in out
+    assert "loaded what the cell reads: rows" in out
+    agent_rows = shell.user_ns["rows"]
+    assert str(agent_rows) == seen.read_text().strip() and agent_rows[0] != os.getpid()
+    # the next cell (a kernel sends it to JupyterLab as a set_next_input payload)
+    opened = shell.rl_next_input
+    assert opened.startswith("%%task check\nif rows[1] == 2:")
+    # the cell's code, run with the loaded inputs, fails as it did on the agent
+    result = shell.run_cell(opened.split("\n", 1)[1])
+    assert isinstance(result.error_in_exec, ValueError)
+    assert f"bad rows {agent_rows}" in str(result.error_in_exec)
+
+    with pytest.raises(UsageError, match=r"has no task 'nope'; its tasks: check, load"):
+        flow(shell, f"debug {run_id} nope")
+    with pytest.raises(UsageError, match=r"the inputs are 0.0 MiB, more than 0 MiB: load them "
+                                         r"anyway with --max-size 1"):
+        flow(shell, f"debug {run_id} check --max-size 0.0000001")
+    location = next(t.location for t in Client(backend).get_task_runs(run_id)
+                    if t.task_slug == "load")
+    Path(location).unlink()
+    with pytest.raises(UsageError, match=r"cannot read the checkpoint of 'load'"):
+        flow(shell, f"debug {run_id} check")

@@ -116,6 +116,13 @@ def flow_parser() -> MagicParser:
     restart.add_argument("run_id", nargs="?", help="default: the run submitted last")
     restart.add_argument("--from", dest="from_task", metavar="TASK", default=None,
                          help="also run this task and everything downstream of it again")
+    debug = add("debug", "load a backend run's task inputs (from its checkpoints) into the "
+                         "notebook, and open the task's cell (or show its code), to reproduce it")
+    debug.add_argument("run_id", help="the run, or a unique prefix of its id")
+    debug.add_argument("task", help="the task's slug (a cell's name), or SLUG[INDEX] for a "
+                                    "map child")
+    debug.add_argument("--max-size", type=float, default=100, metavar="MB",
+                       help="load at most this many MiB of inputs without asking (100)")
     add("list", "the notebook's flows and their tasks")
     add("clear", "forget a flow (all flows without NAME) and its cached outputs").add_argument(
         "name", nargs="?")

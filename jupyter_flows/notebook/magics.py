@@ -180,6 +180,7 @@ class FlowMagics(Magics):
             %flow notify [SECRET] [--message TEXT]
             %flow cancel [RUN_ID]
             %flow restart [RUN_ID] [--from TASK]
+            %flow debug RUN_ID TASK [--max-size MB]
             %flow list
             %flow clear [NAME]
             %flow remove CELL [--flow FLOW]
@@ -419,6 +420,18 @@ class FlowMagics(Magics):
             run = client.restart_flow_run(run_id, args.from_task)
         print(f"run {run.id} of flow {run.flow_name!r}: {run.state} ({run.state_message}); "
               f"`%flow status --watch` follows it")
+
+    def _debug(self, args: argparse.Namespace) -> None:
+        from jupyter_flows.client.client import Client
+        from jupyter_flows.notebook.debug import prepare_debug
+
+        with Client() as client:
+            session = prepare_debug(client, args.run_id, args.task,
+                                    int(args.max_size * 2**20))
+        self._shell.user_ns.update(session.namespace)
+        print("\n".join(session.lines))
+        if session.is_cell and session.source:
+            self._shell.set_next_input(session.source, replace=False)
 
     def _list(self, args: argparse.Namespace) -> None:
         print("\n".join(listing_lines(self.notebook.cell_flows, self.notebook.flows,
