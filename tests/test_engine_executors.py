@@ -285,3 +285,16 @@ def test_a_task_whose_process_dies_on_the_processes_executor_ends_crashed(log) -
         task(et.inc)(1)
     assert again.run(executor=LocalDaskExecutor(scheduler="processes", num_workers=1)
                      ).is_successful()
+
+
+def test_every_task_run_of_a_wide_stage_comes_back_with_its_own_state(executor) -> None:
+    # wide enough that the DaskExecutor gathers the final states in one batch on the cluster
+    from jupyter_flows.executors.dask_graphs import BATCH_FROM
+
+    with Flow("wide") as flow:
+        incs = [task(et.inc, name=f"inc-{i}")(i) for i in range(BATCH_FROM * 3)]
+        summed = task(et.total)(incs)
+    state = flow.run(executor=executor)
+    assert state.is_successful(), state
+    assert [state.result[t].result for t in incs] == list(range(1, BATCH_FROM * 3 + 1))
+    assert state.result[summed].result == sum(range(1, BATCH_FROM * 3 + 1))

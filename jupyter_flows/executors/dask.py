@@ -27,6 +27,7 @@ from jupyter_flows.executors.base import (
     LogSink,
     without_unshippable,
 )
+from jupyter_flows.executors.dask_graphs import gather_finished, named_graph
 from jupyter_flows.executors.graphs import stage_graph
 
 
@@ -99,7 +100,8 @@ class DaskSession:
         for resources, segment in _by_resources(calls):
             graph = stage_graph(segment, self.futures.__getitem__)
             keys = [c.key for c in segment]
-            futures = self.client.get(graph, keys, sync=False, resources=resources)
+            futures = self.client.get(named_graph(graph, keys[0]), keys, sync=False,
+                                      resources=resources)
             self.futures.update(zip(keys, futures))
 
     def gather(self, keys: Sequence[str]) -> list[Any]:
@@ -111,7 +113,7 @@ class DaskSession:
         with self.client.as_current():
             wait(futures)
         done = [f for f in futures if f.status == "finished"]
-        values = dict(zip((f.key for f in done), self.client.gather(done)))
+        values = dict(zip((f.key for f in done), gather_finished(self.client, done)))
         return [values[f.key] if f.key in values else ExecutionError(f.exception())
                 for f in futures]
 
