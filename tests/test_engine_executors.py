@@ -285,3 +285,43 @@ def test_a_task_whose_process_dies_on_the_processes_executor_ends_crashed(log) -
         task(et.inc)(1)
     assert again.run(executor=LocalDaskExecutor(scheduler="processes", num_workers=1)
                      ).is_successful()
+
+
+def test_every_task_run_of_a_wide_stage_comes_back_with_its_own_state(executor) -> None:
+    # wide enough that the DaskExecutor gathers the final states in one batch on the cluster
+    from jupyter_flows.executors.dask_graphs import BATCH_FROM
+
+    with Flow("wide") as flow:
+        incs = [task(et.inc, name=f"inc-{i}")(i) for i in range(BATCH_FROM * 3)]
+        summed = task(et.total)(incs)
+    state = flow.run(executor=executor)
+    assert state.is_successful(), state
+    assert [state.result[t].result for t in incs] == list(range(1, BATCH_FROM * 3 + 1))
+    assert state.result[summed].result == sum(range(1, BATCH_FROM * 3 + 1))
+
+
+@pytest.mark.slow
+def test_an_interrupted_last_stage_on_dask_keeps_what_finished(local_cluster, log) -> None:
+    # the last stage holds one future for all its calls: an interrupt must still tell what
+    # finished (with its value), what runs, and cancel the rest
+    import time
+
+    from jupyter_flows.engine.hooks import engine_hooks
+    from jupyter_flows.executors.base import Call
+    from jupyter_flows.executors.dask_batches import scheduler_states
+
+    executor = DaskExecutor(address=local_cluster.scheduler_address)
+    with executor.start(engine_hooks(None)) as session:
+        session.submit([Call("quick", et.inc, (1,), ("quick", None)),
+                        Call("slow", et.hang, (log, 5.0), ("slow", None))], last=True)
+        deadline = time.monotonic() + 30
+        while not (et.lines(log) and scheduler_states(session.client, ["quick"]) == {
+                "quick": "memory"}):
+            assert time.monotonic() < deadline, "the calls did not start"
+            time.sleep(0.05)
+        running = session.running()
+        stuck = session.interrupt(grace=0.5)
+        done = session.finished()
+    assert running == {"slow"}
+    assert done == {"quick": 2}
+    assert set(stuck) == {"slow"} and stuck["slow"].is_cancelled()

@@ -112,7 +112,7 @@ class _Planner:
                 ):
                     deferred.append(task)
                     waiting.add(task)
-            self.session.submit(calls)
+            self.session.submit(calls, last=not deferred)
             if width_calls:
                 values = self.session.gather([key for _, _, key in width_calls])
                 for (task, edge, _), value in zip(width_calls, values):

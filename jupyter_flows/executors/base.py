@@ -114,7 +114,10 @@ class Session(Protocol):
     log_sink: LogSink | None
     """Where task runs in other processes send their log records; None when they log here."""
 
-    def submit(self, calls: Sequence[Call]) -> None: ...
+    def submit(self, calls: Sequence[Call], last: bool = False) -> None:
+        """Start ``calls``; ``last``: no later stage refers to them, and of their results
+        only task-level ones (no map index) will be gathered."""
+        ...
 
     def gather(self, keys: Sequence[str]) -> list[Any]: ...
 

@@ -27,6 +27,13 @@ from jupyter_flows.executors.base import (
     LogSink,
     without_unshippable,
 )
+from jupyter_flows.executors.dask_batches import (
+    StateBatch,
+    pin_done,
+    scheduler_states,
+    submit_batch,
+)
+from jupyter_flows.executors.dask_graphs import gather_finished, named_graph
 from jupyter_flows.executors.graphs import stage_graph
 
 
@@ -67,6 +74,7 @@ class DaskSession:
     def __init__(self, client: Any, hooks: EngineHooks) -> None:
         self.client = client
         self.futures: dict[str, Any] = {}
+        self.batches: list[StateBatch] = []  # the last stage's, if it went as one batch
         self._hooks = hooks
         # log records always come back (they are rare on the hot path); state changes only
         # when someone observes them
@@ -82,9 +90,9 @@ class DaskSession:
         if self._hooks.on_event is not None:
             self._hooks.on_event(msg["slug"], msg["map_index"], self._hooks.decode_state(msg))
 
-    def submit(self, calls: Sequence[Call]) -> None:
+    def submit(self, calls: Sequence[Call], last: bool = False) -> None:
         try:
-            self._submit(calls)
+            self._submit(calls, last)
         except Exception:
             # a task that cannot be pickled fails the whole graph; fail just those tasks
             # (nothing was sent: the graph is serialized before it leaves)
@@ -92,32 +100,61 @@ class DaskSession:
                                                       self._hooks.failed)
             if not replaced:
                 raise
-            self._submit(shippable)
+            self._submit(shippable, last)
 
-    def _submit(self, calls: Sequence[Call]) -> None:
+    def _submit(self, calls: Sequence[Call], last: bool) -> None:
         # calls come in dependency order, so consecutive runs of one resource need keep it
-        for resources, segment in _by_resources(calls):
+        segments = _by_resources(calls)
+        if last and len(segments) == 1:
+            resources, segment = segments[0]
+            graph = stage_graph(segment, self.futures.__getitem__)
+            self.batches.append(submit_batch(self.client, graph, segment, resources))
+            return
+        for resources, segment in segments:
             graph = stage_graph(segment, self.futures.__getitem__)
             keys = [c.key for c in segment]
-            futures = self.client.get(graph, keys, sync=False, resources=resources)
+            futures = self.client.get(named_graph(graph, keys[0]), keys, sync=False,
+                                      resources=resources)
             self.futures.update(zip(keys, futures))
 
     def gather(self, keys: Sequence[str]) -> list[Any]:
         from distributed import wait
 
-        futures = [self.futures[k] for k in keys]
+        values = self._batch_values()
+        futures = [self.futures[k] for k in keys if k not in values]
         # the client is not the default one (set_as_default=False), and wait() finds its
         # client through the default/current client, so make ours current while waiting
         with self.client.as_current():
             wait(futures)
         done = [f for f in futures if f.status == "finished"]
-        values = dict(zip((f.key for f in done), self.client.gather(done)))
-        return [values[f.key] if f.key in values else ExecutionError(f.exception())
-                for f in futures]
+        values.update(zip((f.key for f in done), gather_finished(self.client, done)))
+        return [values[k] if k in values else ExecutionError(self.futures[k].exception())
+                for k in keys]
+
+    def _batch_values(self) -> dict[str, Any]:
+        """The states of the last stage's task-level calls; where its batch erred, futures
+        for what the scheduler still has (gather reports the rest as lost)."""
+        from distributed import wait
+
+        values: dict[str, Any] = {}
+        for batch in self.batches:
+            with self.client.as_current():
+                wait([batch.future])
+            if batch.future.status == "finished":
+                values.update(zip(batch.wanted, batch.future.result()))
+                continue
+            kept = pin_done(self.client, batch.wanted)
+            self.futures.update(kept)
+            values.update((k, ExecutionError(RuntimeError(
+                f"the Dask scheduler lost {k!r} with the call that collected it")))
+                for k in batch.wanted if k not in kept)
+        self.batches.clear()
+        return values
 
     def close(self) -> None:
         self.client.unsubscribe_topic(self.log_sink.topic)
         self.futures.clear()
+        self.batches.clear()
 
     # ------------------------------------------------------------------ interrupts
     def finished(self) -> dict[str, Any]:
@@ -128,15 +165,36 @@ class DaskSession:
             return {}
 
     def running(self) -> set[str]:
-        return {k for k, f in self.futures.items() if f.status == "pending"}
+        pending = {k for k, f in self.futures.items() if f.status == "pending"}
+        for batch in self.batches:
+            states = scheduler_states(self.client, batch.keys)
+            pending.update(k for k, s in states.items() if s == "processing")
+        return pending
 
     def interrupt(self, grace: float) -> dict[str, Any]:
         """Cancel what has not finished; Dask cannot stop a call already on a worker."""
+        for batch in self.batches:
+            # keep what finished before the batch goes (its calls go with it)
+            self.futures.update(pin_done(self.client, batch.keys))
+        if self.batches:
+            from distributed import wait
+
+            pinned = [f for f in self.futures.values() if f.status == "pending"]
+            try:
+                with self.client.as_current():
+                    wait(pinned, timeout=grace)
+            except TimeoutError:
+                pass  # what has not come back by now is cancelled below
         pending = {k: f for k, f in self.futures.items() if f.status == "pending"}
-        self.client.cancel(list(pending.values()))
+        self.client.cancel([*pending.values(), *(b.future for b in self.batches)])
         reason = ("cancelled on the Dask cluster; a call already running on a worker goes on"
                   " there until it returns")
-        return {k: self._hooks.cancelled(reason) for k in pending}
+        stuck = {k: self._hooks.cancelled(reason) for k in pending}
+        for batch in self.batches:
+            stuck.update((k, self._hooks.cancelled(reason))
+                         for k in batch.keys if k not in self.futures)
+        self.batches.clear()
+        return stuck
 
 
 RESOURCE_TAG = "dask-resource:"

@@ -18,7 +18,7 @@ class LocalSession:
         self.values: dict[str, Any] = {}
         self.current: str | None = None
 
-    def submit(self, calls: Sequence[Call]) -> None:
+    def submit(self, calls: Sequence[Call], last: bool = False) -> None:
         values = self.values
         for call in calls:
             args = [values[a.key] if type(a) is Ref else a for a in call.args]

@@ -67,7 +67,7 @@ class LocalDaskSession:
             # after an interrupt, a thread stuck in C code must not hold the run up
             self._pool.shutdown(wait=not self._interrupted, cancel_futures=True)
 
-    def submit(self, calls: Sequence[Call]) -> None:
+    def submit(self, calls: Sequence[Call], last: bool = False) -> None:
         import dask
 
         if self.scheduler == "threads":
