@@ -80,8 +80,10 @@ def server_command(port: int, log_level: str = "warning") -> list[str]:
 
 def agent_command(name: str, labels: list[str], run_log_dir: Path | None,
                   poll_wait: float = 2.0) -> list[str]:
+    # warm starts: each run forked from a pre-imported forkserver, Running in ~0.15 s
+    # instead of ~0.6 s (see jupyter_flows.agents.warm)
     command = [sys.executable, "-m", "jupyter_flows", "agent", "local", "start",
-               "--name", name, "--poll-wait", f"{poll_wait:g}"]
+               "--name", name, "--poll-wait", f"{poll_wait:g}", "--warm-start"]
     for label in labels:
         command += ["--label", label]
     if run_log_dir is not None:  # each run's own output, apart from the agent's
