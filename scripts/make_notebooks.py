@@ -486,9 +486,87 @@ print("started after their time:", all(0 <= s < 60 for s in late))'''),
     ("code", "backend.stop()"),
 ]
 
+RESTART = [
+    ("md", """# Restart a failed run, and debug its task in the notebook
+
+A flow run fails on an agent at its last step. Instead of running it all again:
+`%flow debug RUN TASK` loads the failing task's real inputs (the agent's upstream results,
+read back from their checkpoints) into this notebook and reopens its cell, so the failure
+reproduces here; once the cause is fixed, `%flow restart` goes on from the failure under the
+same run id, reusing what succeeded. Here on an embedded backend with a local agent; the
+JupyterLab run view has the same "Restart from failure" button."""),
+    ("code", QUIET),
+    ("code", """import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from jupyter_flows.client import Client
+from jupyter_flows.local_backend import LocalBackend
+
+backend = LocalBackend(agent_name="debug-agent").start()
+os.environ.update(backend.env())  # %flow finds it
+client = Client(backend.url)
+
+work = Path(tempfile.mkdtemp())
+CONFIG = work / "limits.json"  # what the check reads: its limit is wrong for today's data
+CONFIG.write_text(json.dumps({"max": 4}))
+LOADS = work / "loads.log"  # one line each time the (slow, costly) load runs
+deadline = time.monotonic() + 60
+while not any(a.online for a in client.list_agents()) and time.monotonic() < deadline:
+    time.sleep(0.2)  # the agent is up before the flow is submitted
+print(client.health().status, [a.name for a in client.list_agents() if a.online])"""),
+    ("code", "%load_ext jupyter_flows"),
+    ("code", """%%task load
+LOADS.open("a").write("loaded\\n")
+rows = [1, 5, 3]"""),
+    ("code", """%%task check
+limit = json.loads(CONFIG.read_text())["max"]
+over = [r for r in rows if r > limit]
+if over:
+    raise ValueError(f"rows over the limit {limit}: {over}")
+total = sum(rows)
+print("total", total)"""),
+    ("md", "Submit the cells as a flow; the agent runs it, and `check` fails there:"),
+    ("code", """%flow submit"""),
+    ("code", """def finished(run_id, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = client.get_flow_run(run_id)
+        if run.state in ("Success", "Failed", "Crashed", "Cancelled"):
+            return run
+        time.sleep(0.5)
+    raise TimeoutError(run_id)
+
+
+run_id = client.list_flow_runs(flow_name="notebook").items[0].id
+run = finished(run_id)
+print(run.state, "|", run.state_message.splitlines()[0])"""),
+    ("md", """Bring the failing task into the notebook, with the inputs it had on the agent. In
+JupyterLab the cell opens below this one, ready to run; here the next cell is that cell's
+code:"""),
+    ("code", """rows = None  # not what the agent had: debug loads the agent's
+%flow debug {run_id} check"""),
+    ("code", """print(rows)  # the agent's value, from load's checkpoint"""),
+    ("code", """limit = json.loads(CONFIG.read_text())["max"]
+over = [r for r in rows if r > limit]
+if over:
+    raise ValueError(f"rows over the limit {limit}: {over}")""", ["raises-exception"]),
+    ("md", """The failure reproduces: the limit is too low for today's rows. Fix the cause (here the
+limit), then restart the run: `load` keeps its result, only `check` runs again."""),
+    ("code", """CONFIG.write_text(json.dumps({"max": 10}))
+%flow restart"""),
+    ("code", """run = finished(run_id)
+print(run.state, "| attempts:", run.run_count, "| load ran", len(LOADS.read_text().splitlines()), "time(s)")
+print({t.task_slug: t.state for t in client.get_task_runs(run_id)})"""),
+    ("code", """backend.stop()"""),
+]
+
 NOTEBOOKS = {"01-quickstart": QUICKSTART, "02-cells-as-tasks": CELLS,
              "03-run-configs-and-executors": CONFIGS, "04-executors-and-dask": DASK,
-             "05-backend-and-agent": BACKEND, "06-schedules": SCHEDULES}
+             "05-backend-and-agent": BACKEND, "06-schedules": SCHEDULES,
+             "07-restart-and-debug": RESTART}
 
 
 def build(name: str, cells: list[tuple[Any, ...]]) -> None:
