@@ -6,6 +6,7 @@ the fixtures ``shell`` and ``fresh_shell``."""
 
 from __future__ import annotations
 
+import atexit
 import builtins
 import sys
 from collections.abc import Callable, Iterator
@@ -67,9 +68,21 @@ def fresh_shell_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.delenv("JPY_SESSION_NAME", raising=False)  # set when run inside Jupyter
     main = sys.modules["__main__"]
     names = set(vars(builtins))
+    made: list[InteractiveShell] = []
+
+    def make() -> InteractiveShell:
+        made.append(new_shell())
+        return made[-1]
+
     try:
-        yield new_shell
+        yield make
     finally:
+        # IPython registers each shell's exit work with atexit, which keeps every shell of
+        # the session (and its namespace) alive to the end and then collects the whole heap
+        # once per shell there (minutes at the end of the suite): let each go with its test
+        for shell in made:
+            atexit.unregister(shell.atexit_operations)
+            shell.user_ns.clear()
         InteractiveShell.clear_instance()
         sys.modules["__main__"] = main
         for name in set(vars(builtins)) - names:

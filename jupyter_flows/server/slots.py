@@ -91,20 +91,16 @@ def usage(session: Session, kind: str | None = None, names: list[str] | None = N
         query = query.with_for_update()
     limits = list(session.scalars(query))
     counts: dict[tuple[str, str], int] = {}
-    labels = [row.name for row in limits if row.kind == LABEL]
-    if labels:
-        counts.update(((LABEL, name), n) for name, n in session.execute(
-            select(FlowRunLabelModel.label, func.count())
-            .join(FlowRunModel, FlowRunModel.id == FlowRunLabelModel.flow_run_id)
-            .where(FlowRunModel.state.in_(HOLDING), FlowRunLabelModel.label.in_(labels))
-            .group_by(FlowRunLabelModel.label)))
-    tags = [row.name for row in limits if row.kind == TAG]
-    if tags:
-        counts.update(((TAG, name), n) for name, n in session.execute(
-            select(TaskSlotModel.tag, func.count())
-            .join(FlowRunModel, FlowRunModel.id == TaskSlotModel.flow_run_id)
-            .where(FlowRunModel.state.in_(HOLDING), TaskSlotModel.tag.in_(tags))
-            .group_by(TaskSlotModel.tag)))
+    # what holds a slot of each kind: a leased run's label row, a leased run's task slot
+    for kind, name, run_id in ((LABEL, FlowRunLabelModel.label, FlowRunLabelModel.flow_run_id),
+                               (TAG, TaskSlotModel.tag, TaskSlotModel.flow_run_id)):
+        wanted = [row.name for row in limits if row.kind == kind]
+        if wanted:
+            counts.update(((kind, held), n) for held, n in session.execute(
+                select(name, func.count())
+                .join(FlowRunModel, FlowRunModel.id == run_id)
+                .where(FlowRunModel.state.in_(HOLDING), name.in_(wanted))
+                .group_by(name)))
     return [Usage(row.kind, row.name, row.limit, counts.get((row.kind, row.name), 0))
             for row in limits]
 
