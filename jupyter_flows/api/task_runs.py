@@ -10,6 +10,11 @@ from jupyter_flows.api.base import WireIn, WireOut, check_state
 from jupyter_flows.api.bounds import BATCH_MAX, MapIndex, Message, ShortText, Slug, Timestamp
 from jupyter_flows.api.ids import LeaseId
 
+#: Task-run states whose checkpointed result a restart keeps: the backend leaves these task
+#: runs as they are, and the restarted run's process loads their results instead of
+#: running them (both sides must agree, so both read this).
+KEPT_ON_RESTART = frozenset({"Success", "Cached"})
+
 
 class TaskRunWrite(WireIn):
     task_slug: Slug = Field(min_length=1)

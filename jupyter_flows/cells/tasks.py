@@ -268,22 +268,31 @@ class CellTask(Task):
     def filename(self) -> str:
         return cell_filename(self.name)
 
+    def names_read(self, inputs: Mapping[str, Any], *, strict: bool = True) -> dict[str, Any]:
+        """The names the cell reads, from its inputs: each upstream cell's outputs under
+        their names, notebook variables under theirs. A name an upstream cell did not define
+        raises NameError saying so (``strict``) or is left out (``%flow debug``, which lets
+        the cell fail as it did)."""
+        names: dict[str, Any] = {}
+        for key, value in inputs.items():
+            defined = self.upstream.get(key)
+            if defined is None:
+                names[key] = value  # a notebook variable
+                continue
+            for name in defined:
+                try:
+                    names[name] = value[name]
+                except KeyError:
+                    if strict:
+                        raise NameError(
+                            f"cell {self.name!r} reads {name!r} from an upstream cell, which "
+                            f"did not define it when it ran (is it assigned only in some "
+                            f"branches?)") from None
+        return names
+
     def run(self, **inputs: Any) -> CellOutputs:
         namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins,
-                                     **ipython_names()}
-        for key, value in inputs.items():
-            names = self.upstream.get(key)
-            if names is None:
-                namespace[key] = value  # a notebook variable
-                continue
-            for name in names:
-                try:
-                    namespace[name] = value[name]
-                except KeyError:
-                    raise NameError(
-                        f"cell {self.name!r} reads {name!r} from an upstream cell, which did not"
-                        " define it when it ran (is it assigned only in some branches?)"
-                    ) from None
+                                     **ipython_names(), **self.names_read(inputs)}
         lines = self.source.splitlines(keepends=True)
         linecache.cache[self.filename] = (len(self.source), None, lines, self.filename)
         # dont_inherit: this module's `from __future__ import annotations` is not the cell's

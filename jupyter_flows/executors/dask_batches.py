@@ -28,9 +28,6 @@ class StateBatch:
     wanted: list[str]
     keys: list[str]
 
-    def index(self) -> dict[str, int]:
-        return {k: i for i, k in enumerate(self.wanted)}
-
 
 def submit_batch(client: Any, graph: dict[str, Any], calls: Sequence[Call],
                  resources: dict[str, float] | None) -> StateBatch:

@@ -26,6 +26,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from jupyter_flows.api.task_runs import KEPT_ON_RESTART
 from jupyter_flows.engine.results import Result
 from jupyter_flows.engine.states import Mapped, Pending, State, Success
 from jupyter_flows.errors import ResultError
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
     from jupyter_flows.core.task import Task
 
 RESULTS_ENV = "JUPYTER_FLOWS_RESULTS"
-KEPT = frozenset({"Success", "Cached"})
 
 
 def default_results() -> str:
@@ -92,7 +92,7 @@ def _mapped(children: list[State]) -> State:
 
 
 def _kept(flow_run_id: str, row: TaskRun) -> State | None:
-    if row.state not in KEPT or not row.location:
+    if row.state not in KEPT_ON_RESTART or not row.location:
         return None
     try:
         value = read_task_run_result(row, flow_run_id)

@@ -87,7 +87,7 @@ def prepare_debug(client: Client, run_id: str, task_ref: str,
              + (f": {here.state}" + (f" ({_first_line(here.message)})" if here.message else "")
                 if here else ": never ran")]
     if isinstance(task, CellTask):
-        namespace = _cell_names(task, inputs)
+        namespace = task.names_read(inputs, strict=False)
         lines.append(f"loaded what the cell reads: {', '.join(sorted(namespace)) or 'nothing'}"
                      " (from the run's checkpoints); the cell is opened below, ready to run")
         return DebugSession(slug, index, namespace, _cell_text(task), True, lines)
@@ -183,20 +183,6 @@ class _Inputs:
                 value = values[0]
             inputs[key] = value
         return inputs
-
-
-def _cell_names(task: CellTask, inputs: dict[str, Any]) -> dict[str, Any]:
-    """The names the cell reads, as its run put them in the cell's namespace."""
-    names: dict[str, Any] = {}
-    for key, value in inputs.items():
-        defined = task.upstream.get(key)
-        if defined is None:
-            names[key] = value  # a notebook variable the flow was built with
-            continue
-        for name in defined:
-            if name in value:
-                names[name] = value[name]
-    return names
 
 
 def _cell_text(task: CellTask) -> str:

@@ -372,14 +372,19 @@ class FlowMagics(Magics):
                 shown = schedule_flow(flow, schedule, client)
         print("\n".join(schedule_lines(shown)))
 
+    def _run_id(self, args: argparse.Namespace, command: str) -> str:
+        """The run a command names, else the one this notebook submitted last."""
+        run_id: str | None = args.run_id or self.last_submitted
+        if run_id is None:
+            raise UsageError(f"%flow {command}: which run? nothing was submitted from this "
+                             f"notebook yet: %flow {command} RUN_ID")
+        return run_id
+
     def _status(self, args: argparse.Namespace) -> None:
         from jupyter_flows.client.client import Client
         from jupyter_flows.notebook.submit import run_status
 
-        run_id = args.run_id or self.last_submitted
-        if run_id is None:
-            raise UsageError("%flow status: which run? nothing was submitted from this notebook"
-                             " yet: %flow status RUN_ID")
+        run_id = self._run_id(args, "status")
         with Client() as client:
             if args.watch:
                 from jupyter_flows.widgets.live import watch_backend_run
@@ -399,10 +404,7 @@ class FlowMagics(Magics):
     def _cancel(self, args: argparse.Namespace) -> None:
         from jupyter_flows.client.client import Client
 
-        run_id = args.run_id or self.last_submitted
-        if run_id is None:
-            raise UsageError("%flow cancel: which run? nothing was submitted from this notebook"
-                             " yet: %flow cancel RUN_ID")
+        run_id = self._run_id(args, "cancel")
         with Client() as client:
             run = client.cancel_flow_run(run_id, "cancelled from a notebook (%flow cancel)")
         then = ("" if run.state == "Cancelled" else
@@ -412,10 +414,7 @@ class FlowMagics(Magics):
     def _restart(self, args: argparse.Namespace) -> None:
         from jupyter_flows.client.client import Client
 
-        run_id = args.run_id or self.last_submitted
-        if run_id is None:
-            raise UsageError("%flow restart: which run? nothing was submitted from this "
-                             "notebook yet: %flow restart RUN_ID")
+        run_id = self._run_id(args, "restart")
         with Client() as client:
             run = client.restart_flow_run(run_id, args.from_task)
         print(f"run {run.id} of flow {run.flow_name!r}: {run.state} ({run.state_message}); "

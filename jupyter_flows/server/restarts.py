@@ -27,14 +27,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jupyter_flows.api.task_runs import KEPT_ON_RESTART
 from jupyter_flows.server.events import next_seqs
 from jupyter_flows.server.models import FlowRunModel, TaskRunModel, TaskRunStateModel
 from jupyter_flows.server.orchestration import FAILED, SUCCEEDED, apply_state
 
 #: The states a run may be restarted from: finished, but not successfully.
 RESTARTABLE = FAILED | {"Cancelled"}
-#: Task-run states whose checkpointed result a restart reuses.
-KEPT = frozenset({"Success", "Cached"})
 
 
 def restart_problem(run: FlowRunModel) -> str | None:
@@ -79,7 +78,7 @@ def restart(session: Session, run: FlowRunModel, spec: dict[str, Any], from_task
     forced = downstream_of(spec, from_task) if from_task is not None else set()
 
     def kept(row: TaskRunModel) -> bool:
-        return (row.task_slug not in forced and row.state in KEPT
+        return (row.task_slug not in forced and row.state in KEPT_ON_RESTART
                 and bool(row.result_location))
 
     by_task: dict[str, list[TaskRunModel]] = defaultdict(list)
